@@ -5,7 +5,7 @@ PREFIX      ?= /usr/local
 GO          ?= go
 GOFLAGS_BUILD ?= -trimpath
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X main.version=$(VERSION)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
 BIN         := bin
 TEST_TIMEOUT ?= 20m
 
