@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -39,4 +40,74 @@ func usageError(c *cli.Context, err error) error {
 // loadContainer opens the container named by the first argument.
 func loadContainer(c *cli.Context) (*libct.Container, error) {
 	return libct.Load(c.String("root"), c.Args().First())
+}
+
+// reorderArgs moves a command's flags in front of its positional arguments,
+// so "rt delete web1 --force" works as it does with runc, whose CLI
+// library reordered arguments. exec and ps are left alone: what follows
+// their container id is the command line to run, flags included.
+func reorderArgs(app *cli.App, args []string) []string {
+	i := commandIndex(app, args)
+	if i < 0 {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd.Name == "exec" || cmd.Name == "ps" {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[j:]...)
+			j = len(rest)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if _, _, hasValue := strings.Cut(name, "="); !hasValue && takesValue[name] && j+1 < len(rest) {
+				j++
+				flags = append(flags, rest[j])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out := append([]string{}, args[:i+1]...)
+	out = append(out, flags...)
+	return append(out, positional...)
+}
+
+// commandIndex finds the verb in args, skipping global flags and their values.
+func commandIndex(app *cli.App, args []string) int {
+	takesValue := map[string]bool{}
+	for _, f := range app.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	for j := 1; j < len(args); j++ {
+		a := args[j]
+		if len(a) > 1 && a[0] == '-' {
+			name := strings.TrimLeft(a, "-")
+			if _, _, hasValue := strings.Cut(name, "="); !hasValue && takesValue[name] {
+				j++
+			}
+			continue
+		}
+		if app.Command(a) != nil {
+			return j
+		}
+		return -1
+	}
+	return -1
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -34,7 +33,8 @@ To run a container from a bundle:
     # rt run [ -b bundle ] <container-id>`
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
+	app := newApp()
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fatal(err)
 	}
 }
@@ -46,7 +46,6 @@ func newApp() *cli.App {
 		Usage:                     usage,
 		Version:                   version,
 		DisableSliceFlagSeparator: true,
-		// Engines pass flags after the container id (runc's v1 CLI allowed it).
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 			&cli.StringFlag{Name: "log", Usage: "set the log file to write rt logs to (default is '/dev/stderr')"},
@@ -146,5 +145,3 @@ func logsToStderr() bool {
 	out, ok := logrus.StandardLogger().Out.(*os.File)
 	return ok && out.Fd() == os.Stderr.Fd()
 }
-
-var _ io.Writer = os.Stdout
