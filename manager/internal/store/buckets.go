@@ -1,0 +1,44 @@
+package store
+
+// The bucket tree (keep this drawing current):
+//
+//	v1                                   schema root
+//	├── version        = "1"             schema version (decimal)
+//	├── images
+//	│   └── <image id: config digest>    one bucket per image
+//	│       ├── manifest   = digest      manifest blob
+//	│       ├── mediatype  = string      manifest media type
+//	│       ├── layers     = JSON []Layer
+//	│       ├── size       = decimal     unpacked size in bytes
+//	│       ├── created    = RFC3339Nano from the image config
+//	│       ├── added      = RFC3339Nano when stored here
+//	│       ├── platform   = "os/arch[/variant]"
+//	│       └── repodigests = JSON []string (name@manifest digest)
+//	├── names
+//	│   └── <reference> = image id       "docker.io/library/busybox:latest"
+//	└── snapshots
+//	    └── <chain id>                   one bucket per unpacked layer
+//	        ├── dir     = string         directory name under snapshots/
+//	        ├── parent  = chain id       "" for a base layer
+//	        ├── diffid  = digest
+//	        ├── size    = decimal
+//	        └── created = RFC3339Nano
+var (
+	bucketRoot      = []byte("v1")
+	keyVersion      = []byte("version")
+	bucketImages    = []byte("images")
+	bucketNames     = []byte("names")
+	bucketSnapshots = []byte("snapshots")
+
+	fieldManifest    = []byte("manifest")
+	fieldMediaType   = []byte("mediatype")
+	fieldLayers      = []byte("layers")
+	fieldSize        = []byte("size")
+	fieldCreated     = []byte("created")
+	fieldAdded       = []byte("added")
+	fieldPlatform    = []byte("platform")
+	fieldRepoDigests = []byte("repodigests")
+	fieldDir         = []byte("dir")
+	fieldParent      = []byte("parent")
+	fieldDiffID      = []byte("diffid")
+)
