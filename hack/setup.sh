@@ -19,9 +19,9 @@ fi
 # Debian packages, by what needs them:
 #   build:        gcc, make, pkg-config, libseccomp-dev (cgo: nsenter, seccomp)
 #   test rootfs:  busybox-static
-#   peers:        runc, crun (conformance and bench compare against them)
+#   peers:        runc, crun, conmon (conformance and bench compare against them)
 #   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun jq iproute2 procps hyperfine file git ca-certificates)
+packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon jq iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -69,8 +69,10 @@ func TestDependencies(t *testing.T) {
 			forbidden: []string{module + "/manager/", module + "/shim/"},
 		},
 		{
-			name:      "manager internals stay in the manager",
-			applies:   func(p string) bool { return !strings.HasPrefix(p, module+"/manager/") && !strings.HasPrefix(p, module+"/test/") },
+			name: "manager internals stay in the manager",
+			applies: func(p string) bool {
+				return !strings.HasPrefix(p, module+"/manager/") && !strings.HasPrefix(p, module+"/test/")
+			},
 			forbidden: []string{module + "/manager/internal/"},
 		},
 	}

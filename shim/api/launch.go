@@ -1,0 +1,242 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LaunchOptions says which container a new shim holds and how.
+type LaunchOptions struct {
+	// Shim is the shim binary (default "shim" from $PATH).
+	Shim string
+	// ID, Bundle: the container id and its OCI bundle. Whether it gets a
+	// tty is read from the bundle's config.json (process.terminal).
+	ID     string
+	Bundle string
+	// StateDir is the shim's directory (shim.sock, shim.pid, init.pid,
+	// exit.json, runtime.log, shim.log). It is created if missing and must
+	// be short enough for a unix socket path (about 100 bytes).
+	StateDir string
+	// Runtime is the OCI runtime binary (default: bin/rt beside the shim,
+	// else "rt" from $PATH); RuntimeRoot its --root (empty: its default).
+	Runtime     string
+	RuntimeRoot string
+	// LogPath is the container's json-file log (empty: no log file).
+	// LogMaxSize (bytes, 0: unlimited) and LogMaxFiles (default 1) rotate it.
+	LogPath     string
+	LogMaxSize  int64
+	LogMaxFiles int
+	// Stdin keeps a pipe to the container's stdin open for attach clients.
+	Stdin bool
+	// Start starts the container right after creating it.
+	Start bool
+}
+
+// Args returns the shim's command line for o (without the binary).
+func (o LaunchOptions) Args() []string {
+	args := []string{"--id", o.ID, "--bundle", o.Bundle, "--state-dir", o.StateDir}
+	if o.Runtime != "" {
+		args = append(args, "--runtime", o.Runtime)
+	}
+	if o.RuntimeRoot != "" {
+		args = append(args, "--runtime-root", o.RuntimeRoot)
+	}
+	if o.LogPath != "" {
+		args = append(args, "--log-path", o.LogPath)
+	}
+	if o.LogMaxSize > 0 {
+		args = append(args, "--log-max-size", strconv.FormatInt(o.LogMaxSize, 10))
+	}
+	if o.LogMaxFiles > 0 {
+		args = append(args, "--log-max-files", strconv.Itoa(o.LogMaxFiles))
+	}
+	if o.Stdin {
+		args = append(args, "--stdin")
+	}
+	if o.Start {
+		args = append(args, "--start")
+	}
+	return args
+}
+
+// Launch starts a shim for one container and returns once the container is
+// created (or started, with Start), or with the runtime's error text. The
+// shim runs on in its own session; the caller may exit at any time after.
+func Launch(ctx context.Context, o LaunchOptions) (*LaunchResult, error) {
+	if o.ID == "" || o.Bundle == "" || o.StateDir == "" {
+		return nil, errors.New("launch shim: id, bundle and state dir are required")
+	}
+	bin := o.Shim
+	if bin == "" {
+		bin = "shim"
+	}
+	cmd := exec.CommandContext(ctx, bin, o.Args()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	res, perr := parseLaunch(stdout.Bytes())
+	if perr != nil {
+		if runErr != nil {
+			return nil, fmt.Errorf("launch shim for %s: %w: %s", o.ID, runErr, strings.TrimSpace(stderr.String()))
+		}
+		return nil, fmt.Errorf("launch shim for %s: %w", o.ID, perr)
+	}
+	if res.Error != "" {
+		return res, fmt.Errorf("create container %s: %s", o.ID, res.Error)
+	}
+	return res, nil
+}
+
+func parseLaunch(out []byte) (*LaunchResult, error) {
+	out = bytes.TrimSpace(out)
+	if i := bytes.LastIndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
+	if len(out) == 0 {
+		return nil, errors.New("shim reported nothing")
+	}
+	var res LaunchResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("decode shim report %q: %w", out, err)
+	}
+	return &res, nil
+}
+
+// ReadExit reads the exit record the shim wrote to stateDir/exit.json. It
+// returns an error wrapping fs.ErrNotExist while the container has not exited.
+func ReadExit(stateDir string) (*ExitStatus, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, ExitFile))
+	if err != nil {
+		return nil, fmt.Errorf("read exit record: %w", err)
+	}
+	var st ExitStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("decode exit record: %w", err)
+	}
+	return &st, nil
+}
+
+// Alive tells whether the shim of stateDir still runs: its socket accepts a
+// connection, or (while it is busy or starting) the process in shim.pid is
+// a shim for this state directory.
+func Alive(ctx context.Context, stateDir string) bool {
+	if c, err := Dial(ctx, SocketPath(stateDir)); err == nil && c != nil {
+		return true
+	}
+	pid, err := readPid(filepath.Join(stateDir, PidFile))
+	if err != nil {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	abs, _ := filepath.Abs(stateDir)
+	return bytes.Contains(cmdline, []byte("\x00--state-dir\x00"+stateDir+"\x00")) ||
+		bytes.Contains(cmdline, []byte("\x00--state-dir\x00"+abs+"\x00"))
+}
+
+func readPid(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("bad pid in %s: %q", path, b)
+	}
+	return pid, nil
+}
+
+// CleanupOptions names what a dead shim left behind.
+type CleanupOptions struct {
+	StateDir    string
+	ID          string
+	Runtime     string // default "rt"
+	RuntimeRoot string
+}
+
+// ErrShimAlive is returned by Cleanup for a shim that still runs; use
+// Client.Shutdown for it.
+var ErrShimAlive = errors.New("shim is alive")
+
+// Cleanup removes what a shim that died (was killed) before its container
+// left behind: it kills the container and deletes its runtime state
+// (`RUNTIME delete --force`, which also removes its cgroup), records an exit
+// (137, ShimLost) when the shim wrote none, and removes the shim's socket
+// and pid files. exit.json and the log files stay.
+func Cleanup(ctx context.Context, o CleanupOptions) error {
+	if Alive(ctx, o.StateDir) {
+		return fmt.Errorf("clean up shim of %s: %w", o.ID, ErrShimAlive)
+	}
+	rt := o.Runtime
+	if rt == "" {
+		rt = "rt"
+	}
+	var global []string
+	if o.RuntimeRoot != "" {
+		global = append(global, "--root", o.RuntimeRoot)
+	}
+	out, err := exec.CommandContext(ctx, rt, append(global, "delete", "--force", o.ID)...).CombinedOutput()
+	if err != nil {
+		// A container the runtime does not know is already gone.
+		if serr := exec.CommandContext(ctx, rt, append(global, "state", o.ID)...).Run(); serr == nil {
+			return fmt.Errorf("delete container %s: %w: %s", o.ID, err, strings.TrimSpace(string(out)))
+		}
+	}
+	exitPath := filepath.Join(o.StateDir, ExitFile)
+	if _, err := os.Stat(exitPath); err != nil {
+		st := ExitStatus{ExitCode: 128 + int(syscall.SIGKILL), Signal: int(syscall.SIGKILL), ExitedAt: time.Now().UTC(), ShimLost: true}
+		if pid, perr := readPid(filepath.Join(o.StateDir, InitPidFile)); perr == nil {
+			st.Pid = pid
+		}
+		if err := WriteFileAtomic(exitPath, st); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{SocketFile, PidFile, InitPidFile} {
+		if err := os.Remove(filepath.Join(o.StateDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("clean up shim of %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// WriteFileAtomic writes v as JSON to path through a temporary file, fsync
+// and rename, so that readers see the whole record or none.
+func WriteFileAtomic(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

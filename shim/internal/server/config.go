@@ -1,0 +1,110 @@
+//go:build linux
+
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Config is what the shim's command line says.
+type Config struct {
+	ID          string
+	Bundle      string
+	StateDir    string
+	Runtime     string
+	RuntimeRoot string
+	LogPath     string
+	LogMaxSize  int64
+	LogMaxFiles int
+	Stdin       bool
+	Start       bool
+}
+
+// ParseFlags parses the shim's command line. Relative paths are made
+// absolute, since the daemon side runs in "/".
+func ParseFlags(args []string, stderr io.Writer) (*Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: shim --id ID --bundle DIR --state-dir DIR [options]\n\n"+
+			"Holds one container: creates it through the OCI runtime, keeps its stdio,\n"+
+			"records its exit. Prints one JSON line once the container is created.\n"+
+			"The control protocol is documented in shim/api/PROTOCOL.md.\n\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.ID, "id", "", "container id")
+	fs.StringVar(&c.Bundle, "bundle", "", "OCI bundle directory")
+	fs.StringVar(&c.StateDir, "state-dir", "", "the shim's state directory (shim.sock, exit.json, ...)")
+	fs.StringVar(&c.Runtime, "runtime", "", "OCI runtime binary (default: rt beside the shim, else rt from $PATH)")
+	fs.StringVar(&c.RuntimeRoot, "runtime-root", "", "the runtime's --root (default: the runtime's own)")
+	fs.StringVar(&c.LogPath, "log-path", "", "container log file, docker json-file lines (default: none)")
+	fs.Int64Var(&c.LogMaxSize, "log-max-size", 0, "rotate the log before it grows over this many bytes (0: never)")
+	fs.IntVar(&c.LogMaxFiles, "log-max-files", 1, "log files kept, the current one included")
+	fs.BoolVar(&c.Stdin, "stdin", false, "keep the container's stdin open for attach clients")
+	fs.BoolVar(&c.Start, "start", false, "start the container right after creating it")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.ID == "" || c.Bundle == "" || c.StateDir == "" {
+		fs.Usage()
+		return nil, errors.New("--id, --bundle and --state-dir are required")
+	}
+	for _, p := range []*string{&c.Bundle, &c.StateDir, &c.LogPath, &c.RuntimeRoot} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", *p, err)
+		}
+		*p = abs
+	}
+	rt, err := resolveRuntime(c.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	c.Runtime = rt
+	return &c, nil
+}
+
+func resolveRuntime(name string) (string, error) {
+	if name == "" {
+		if self, err := os.Executable(); err == nil {
+			beside := filepath.Join(filepath.Dir(self), "rt")
+			if fi, err := os.Stat(beside); err == nil && !fi.IsDir() {
+				return beside, nil
+			}
+		}
+		name = "rt"
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("find runtime: %w", err)
+	}
+	return filepath.Abs(p)
+}
+
+// terminal reads process.terminal from the bundle's config.json.
+func terminal(bundle string) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return false, fmt.Errorf("read bundle config: %w", err)
+	}
+	var spec struct {
+		Process *struct {
+			Terminal bool `json:"terminal"`
+		} `json:"process"`
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return false, fmt.Errorf("decode bundle config: %w", err)
+	}
+	return spec.Process != nil && spec.Process.Terminal, nil
+}
