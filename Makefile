@@ -17,8 +17,9 @@ export CGO_ENABLED := 1
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/rt and bin/shim
+build: ## build bin/rt, bin/shim and bin/mgr
 	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/rt ./runtime/cmd/rt
+	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/mgr ./manager/cmd/mgr
 	# static (no cgo): libc's mappings would cost the shim ~1.7 MB of RSS
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/shim ./shim/cmd/shim
 
@@ -26,6 +27,7 @@ install: build ## install the binaries into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/rt $(DESTDIR)$(PREFIX)/bin/rt
 	install -m 0755 $(BIN)/shim $(DESTDIR)$(PREFIX)/bin/shim
+	install -m 0755 $(BIN)/mgr $(DESTDIR)$(PREFIX)/bin/mgr
 
 setup: ## install system dependencies, build, make the busybox test bundle (root, idempotent)
 	hack/setup.sh

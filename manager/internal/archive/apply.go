@@ -51,7 +51,8 @@ func Apply(dir string, r io.Reader) (Result, error) {
 	}
 	defer closeFn()
 	digester := digest.SHA256.Digester()
-	tr := tar.NewReader(io.TeeReader(plain, digester.Hash()))
+	tee := io.TeeReader(plain, digester.Hash())
+	tr := tar.NewReader(tee)
 	a := &applier{root: filepath.Clean(dir)}
 	for {
 		hdr, err := tr.Next()
@@ -67,7 +68,7 @@ func Apply(dir string, r io.Reader) (Result, error) {
 	}
 	// Drain the padding after the end-of-archive marker so the digest
 	// covers the whole stream, as the image config's diff_ids do.
-	if _, err := io.Copy(io.Discard, plain); err != nil {
+	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return Result{}, fmt.Errorf("read layer: %w", err)
 	}
 	if err := a.finish(); err != nil {

@@ -1,0 +1,5 @@
+package main
+
+import "runtime"
+
+func hostArch() string { return runtime.GOARCH }

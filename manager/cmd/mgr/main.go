@@ -1,0 +1,101 @@
+// Command mgr is berth's manager: images, containers and networks, in the
+// spelling of docker's CLI. It runs its engine in-process (no daemon needed).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/berthrun/berth/manager/internal/engine"
+	"github.com/berthrun/berth/manager/internal/errdefs"
+)
+
+// version is set by the Makefile.
+var version = "dev"
+
+// Exit codes, as docker's: 125 when mgr itself fails.
+const exitMgrError = 125
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	stop()
+	if err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			if msg := err.Error(); msg != "" {
+				fmt.Fprintln(os.Stderr, "mgr:", msg)
+			}
+			os.Exit(ec.ExitCode())
+		}
+		fmt.Fprintln(os.Stderr, "mgr:", err)
+		os.Exit(exitMgrError)
+	}
+}
+
+func newApp() *cli.App {
+	home, _ := os.UserHomeDir()
+	return &cli.App{
+		Name:                      "mgr",
+		Usage:                     "manage images, containers and networks (docker's commands, no daemon needed)",
+		Version:                   version,
+		DisableSliceFlagSeparator: true,
+		HideHelpCommand:           true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/var/lib/mgr", EnvVars: []string{"MGR_ROOT"}, Usage: "data root: images, layers, metadata"},
+			&cli.StringFlag{Name: "runroot", Value: "/run/mgr", EnvVars: []string{"MGR_RUNROOT"}, Usage: "runtime state root"},
+			&cli.StringFlag{Name: "config", Value: filepath.Join(home, ".mgr"), EnvVars: []string{"MGR_CONFIG"}, Usage: "client config dir (registry credentials in config.json)"},
+			&cli.StringSliceFlag{Name: "insecure-registry", EnvVars: []string{"MGR_INSECURE_REGISTRIES"}, Usage: "registry host[:port] allowed plain HTTP (localhost and 127.0.0.1 always are)"},
+			&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "debug output"},
+		},
+		Commands: []*cli.Command{
+			imagesCommand,
+			pullCommand,
+			pushCommand,
+			tagCommand,
+			rmiCommand,
+			historyCommand,
+			saveCommand,
+			loadCommand,
+			importCommand,
+			loginCommand,
+			logoutCommand,
+			imageCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		// Bad flags are mgr errors: exit 125, as docker.
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return cli.Exit(err.Error(), exitMgrError)
+		},
+	}
+}
+
+// openEngine opens the in-process engine from the global flags.
+func openEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.Open(engine.Options{
+		Root:             c.String("root"),
+		RunRoot:          c.String("runroot"),
+		ConfigDir:        c.String("config"),
+		InsecureRegistry: c.StringSlice("insecure-registry"),
+	})
+}
+
+// needArgs checks the argument count and says what is missing, as docker does.
+func needArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	if n < min || (max >= 0 && n > max) {
+		want := fmt.Sprintf("at least %d", min)
+		if min == max {
+			want = fmt.Sprintf("exactly %d", min)
+		}
+		return fmt.Errorf("%q requires %s argument(s)\nUsage: mgr %s %s: %w", c.Command.FullName(), want, c.Command.FullName(), c.Command.ArgsUsage, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}

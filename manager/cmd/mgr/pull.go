@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/berthrun/berth/manager/internal/image"
+)
+
+var pullCommand = &cli.Command{
+	Name:      "pull",
+	Usage:     "download an image from a registry",
+	ArgsUsage: "NAME[:TAG|@DIGEST]\n\nEXAMPLE:\n   mgr pull 127.0.0.1:5000/team/app:1.2",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress verbose output"},
+		&cli.StringFlag{Name: "platform", Usage: "accepted for docker compatibility; only this host's platform (linux/" + hostArch() + ") is pulled"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := needArgs(c, 1, 1); err != nil {
+			return err
+		}
+		if p := c.String("platform"); p != "" && p != "linux/"+hostArch() {
+			return fmt.Errorf("--platform %s: only linux/%s can run here", p, hostArch())
+		}
+		e, err := openEngine(c)
+		if err != nil {
+			return err
+		}
+		ref := c.Args().First()
+		named, err := image.Normalize(ref)
+		if err != nil {
+			return err
+		}
+		quiet := c.Bool("quiet")
+		if !quiet && !strings.ContainsAny(lastPathElem(ref), ":@") {
+			fmt.Println("Using default tag: latest")
+		}
+		_, err = e.Images.Pull(c.Context, ref, e.Registries(), progressPrinter(quiet))
+		if err != nil {
+			return err
+		}
+		if !quiet {
+			fmt.Printf("Status: Downloaded image for %s\n", image.Familiar(named.String()))
+		}
+		fmt.Println(image.Familiar(named.String()))
+		return nil
+	},
+}
+
+// progressPrinter prints docker's plain progress lines ("id: status").
+func progressPrinter(quiet bool) image.Progress {
+	var mu sync.Mutex
+	return func(id, status string) {
+		if quiet {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if id == "" {
+			fmt.Fprintln(os.Stdout, status)
+			return
+		}
+		fmt.Fprintf(os.Stdout, "%s: %s\n", id, status)
+	}
+}
+
+func lastPathElem(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
+}
