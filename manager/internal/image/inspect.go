@@ -77,4 +77,3 @@ func (s *Service) History(ctx context.Context, ref string) ([]imagetypes.History
 	}
 	return out, nil
 }
-

@@ -50,7 +50,7 @@ func (s *Service) remoteImage(img *Image) (v1.Image, error) {
 	return partial.CompressedToImage(si)
 }
 
-func (i *storedImage) RawConfigFile() ([]byte, error)     { return i.config, nil }
+func (i *storedImage) RawConfigFile() ([]byte, error)      { return i.config, nil }
 func (i *storedImage) MediaType() (types.MediaType, error) { return i.media, nil }
 func (i *storedImage) RawManifest() ([]byte, error)        { return i.manifest, nil }
 func (i *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {

@@ -95,7 +95,6 @@ func (s *Service) Save(ctx context.Context, w io.Writer, refs []string) error {
 	return tw.Close()
 }
 
-
 func blobPath(d digest.Digest) string { return "blobs/" + d.Algorithm().String() + "/" + d.Encoded() }
 
 func (s *Service) writeBlob(tw *tar.Writer, d digest.Digest) error {
