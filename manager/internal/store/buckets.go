@@ -16,19 +16,33 @@ package store
 //	│       └── repodigests = JSON []string (name@manifest digest)
 //	├── names
 //	│   └── <reference> = image id       "docker.io/library/busybox:latest"
-//	└── snapshots
-//	    └── <chain id>                   one bucket per unpacked layer
-//	        ├── dir     = string         directory name under snapshots/
-//	        ├── parent  = chain id       "" for a base layer
-//	        ├── diffid  = digest
-//	        ├── size    = decimal
-//	        └── created = RFC3339Nano
+//	├── snapshots
+//	│   └── <chain id>                   one bucket per unpacked layer
+//	│       ├── dir     = string         directory name under snapshots/
+//	│       ├── parent  = chain id       "" for a base layer
+//	│       ├── diffid  = digest
+//	│       ├── size    = decimal
+//	│       └── created = RFC3339Nano
+//	├── containers
+//	│   └── <container id>               one bucket per container
+//	│       ├── name    = string
+//	│       ├── image   = image id
+//	│       ├── created = RFC3339Nano
+//	│       ├── config  = JSON           everything set at create; never changes
+//	│       │                            (one value: it is written once, read whole)
+//	│       ├── state   = JSON           status, pid, exit code, times: changes
+//	│       └── labels/<key> = value
+//	└── containernames
+//	    └── <name> = container id        unique names, updated in the same tx
 var (
-	bucketRoot      = []byte("v1")
-	keyVersion      = []byte("version")
-	bucketImages    = []byte("images")
-	bucketNames     = []byte("names")
-	bucketSnapshots = []byte("snapshots")
+	bucketRoot           = []byte("v1")
+	keyVersion           = []byte("version")
+	bucketImages         = []byte("images")
+	bucketNames          = []byte("names")
+	bucketSnapshots      = []byte("snapshots")
+	bucketContainers     = []byte("containers")
+	bucketContainerNames = []byte("containernames")
+	bucketLabels         = []byte("labels")
 
 	fieldManifest    = []byte("manifest")
 	fieldMediaType   = []byte("mediatype")
@@ -41,4 +55,8 @@ var (
 	fieldDir         = []byte("dir")
 	fieldParent      = []byte("parent")
 	fieldDiffID      = []byte("diffid")
+	fieldName        = []byte("name")
+	fieldImage       = []byte("image")
+	fieldConfig      = []byte("config")
+	fieldState       = []byte("state")
 )

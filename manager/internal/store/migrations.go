@@ -23,6 +23,16 @@ var migrations = []func(*bolt.Tx) error{
 		}
 		return nil
 	},
+	// 1 -> 2: containers and their name index.
+	func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		for _, b := range [][]byte{bucketContainers, bucketContainerNames} {
+			if _, err := root.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the version this build writes.

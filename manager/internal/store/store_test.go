@@ -35,6 +35,14 @@ func TestMigrations(t *testing.T) {
 			}
 			return nil
 		},
+		2: func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketContainers, bucketContainerNames} {
+				if tx.Bucket(bucketRoot).Bucket(b) == nil {
+					return errors.New("missing bucket " + string(b))
+				}
+			}
+			return nil
+		},
 	}
 	if len(checks) != len(migrations) {
 		t.Fatalf("%d migrations but %d checks: add a check for each migration", len(migrations), len(checks))
