@@ -41,6 +41,8 @@ func main() {
 }
 
 func newApp() *cli.App {
+	// docker's -h is --hostname; help is --help only.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	home, _ := os.UserHomeDir()
 	return &cli.App{
 		Name:                      "mgr",
@@ -56,6 +58,20 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "debug output"},
 		},
 		Commands: []*cli.Command{
+			runCommand,
+			createCommand,
+			startCommand,
+			stopCommand,
+			restartCommand,
+			killCommand,
+			rmCommand,
+			psCommand,
+			logsCommand,
+			inspectCommand,
+			waitCommand,
+			pauseCommand,
+			unpauseCommand,
+			renameCommand,
 			imagesCommand,
 			pullCommand,
 			pushCommand,
@@ -92,8 +108,11 @@ func needArgs(c *cli.Context, min, max int) error {
 	n := c.NArg()
 	if n < min || (max >= 0 && n > max) {
 		want := fmt.Sprintf("at least %d", min)
-		if min == max {
+		switch {
+		case min == max:
 			want = fmt.Sprintf("exactly %d", min)
+		case max >= 0:
+			want = fmt.Sprintf("at least %d and at most %d", min, max)
 		}
 		return fmt.Errorf("%q requires %s argument(s)\nUsage: mgr %s %s: %w", c.Command.FullName(), want, c.Command.FullName(), c.Command.ArgsUsage, errdefs.ErrInvalidArgument)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -53,18 +54,22 @@ var pullCommand = &cli.Command{
 
 // progressPrinter prints docker's plain progress lines ("id: status").
 func progressPrinter(quiet bool) image.Progress {
+	if quiet {
+		return func(string, string) {}
+	}
+	return progressTo(os.Stdout)
+}
+
+func progressTo(w io.Writer) image.Progress {
 	var mu sync.Mutex
 	return func(id, status string) {
-		if quiet {
-			return
-		}
 		mu.Lock()
 		defer mu.Unlock()
 		if id == "" {
-			fmt.Fprintln(os.Stdout, status)
+			fmt.Fprintln(w, status)
 			return
 		}
-		fmt.Fprintf(os.Stdout, "%s: %s\n", id, status)
+		fmt.Fprintf(w, "%s: %s\n", id, status)
 	}
 }
 

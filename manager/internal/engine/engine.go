@@ -6,9 +6,11 @@ package engine
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/berthrun/berth/manager/internal/auth"
+	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/content"
 	"github.com/berthrun/berth/manager/internal/image"
 	"github.com/berthrun/berth/manager/internal/snapshot"
@@ -21,6 +23,8 @@ type Options struct {
 	RunRoot          string   // runtime state (default /run/mgr)
 	ConfigDir        string   // client config: credentials (default ~/.mgr)
 	InsecureRegistry []string // hosts allowed plain HTTP besides loopback
+	Shim             string   // shim binary (default: beside mgr, else $PATH)
+	Runtime          string   // OCI runtime (default: rt beside mgr, else $PATH)
 }
 
 // Engine is the manager's services, ready to use.
@@ -28,6 +32,7 @@ type Engine struct {
 	Options
 	DB          *store.DB
 	Images      *image.Service
+	Containers  *container.Service
 	Credentials *auth.File
 }
 
@@ -50,12 +55,36 @@ func Open(o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Shim == "" {
+		o.Shim = companion("shim")
+	}
+	if o.Runtime == "" {
+		o.Runtime = companion("rt")
+	}
+	images := image.New(cs, store.NewImages(db), snaps, filepath.Join(o.Root, "content.lock"))
 	return &Engine{
-		Options:     o,
-		DB:          db,
-		Images:      image.New(cs, store.NewImages(db), snaps, filepath.Join(o.Root, "content.lock")),
+		Options: o,
+		DB:      db,
+		Images:  images,
+		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime},
+			store.NewContainers(db), images, snaps),
 		Credentials: auth.New(filepath.Join(o.ConfigDir, "config.json")),
 	}, nil
+}
+
+// companion finds one of berth's programs: beside this executable (an
+// install or bin/ keeps them together), else on $PATH.
+func companion(name string) string {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return name
 }
 
 // Registries is how the engine reaches registries: with the stored

@@ -16,7 +16,12 @@ import (
 
 // Import makes a single-layer image from a root filesystem tar (plain or
 // compressed), as `docker import` does, and names it ref (may be "").
-func (s *Service) Import(ctx context.Context, r io.Reader, ref string, cfg ocispec.ImageConfig) (*Image, error) {
+func (s *Service) Import(ctx context.Context, r io.Reader, ref string, cfg ocispec.ImageConfig) (_ *Image, err error) {
+	defer func() {
+		if err != nil {
+			s.discard(ctx)
+		}
+	}()
 	unlock, err := s.lock(false)
 	if err != nil {
 		return nil, err

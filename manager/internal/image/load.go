@@ -40,7 +40,12 @@ const maxMetadataFile = 16 << 20
 // OCI image layout — from r, in one pass, stores its blobs (each verified
 // against its digest), unpacks the layers and records the images. It
 // returns the names it loaded, or the IDs of unnamed images.
-func (s *Service) Load(ctx context.Context, r io.Reader) ([]string, error) {
+func (s *Service) Load(ctx context.Context, r io.Reader) (_ []string, err error) {
+	defer func() {
+		if err != nil {
+			s.discard(ctx)
+		}
+	}()
 	unlock, err := s.lock(false)
 	if err != nil {
 		return nil, err

@@ -125,9 +125,17 @@ func (s *Service) Pull(ctx context.Context, ref string, regs Registries, progres
 	if err != nil {
 		return nil, registryError("pull", ref, err)
 	}
-	configRaw, err := img.RawConfigFile()
+	parsed, err := img.Manifest()
 	if err != nil {
 		return nil, registryError("pull", ref, err)
+	}
+	// A config already stored is not fetched again: pulling an image
+	// that is present transfers no blob.
+	configRaw, err := s.content.ReadAll(digest.Digest(parsed.Config.Digest.String()))
+	if err != nil {
+		if configRaw, err = img.RawConfigFile(); err != nil {
+			return nil, registryError("pull", ref, err)
+		}
 	}
 	layers, err := img.Layers()
 	if err != nil {
@@ -218,6 +226,15 @@ func (s *Service) Push(ctx context.Context, ref string, regs Registries, progres
 		progress(l.Digest.Encoded()[:12], "Pushed")
 	}
 	named, _ := Normalize(ref)
+	// As docker: the pushed image is now known by its repository digest.
+	if rec, err := s.images.Get(ctx, img.ID); err == nil {
+		if rd := named.Name() + "@" + img.Manifest.String(); !slices.Contains(rec.RepoDigests, rd) {
+			rec.RepoDigests = append(rec.RepoDigests, rd)
+			if err := s.images.Put(ctx, rec); err != nil {
+				return "", err
+			}
+		}
+	}
 	tag := "latest"
 	if t, ok := named.(reference.Tagged); ok {
 		tag = t.Tag()

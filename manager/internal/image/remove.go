@@ -179,6 +179,13 @@ func (s *Service) collect(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// discard drops what a failed load or import stored before it failed
+// (blobs, unpacked layers) and no image references. Called after the
+// shared lock is released; best effort: the next rmi or prune collects too.
+func (s *Service) discard(ctx context.Context) {
+	_ = s.collect(context.WithoutCancel(ctx))
+}
+
 // lock takes the collection lock: shared for writers of new content,
 // exclusive for collect.
 func (s *Service) lock(exclusive bool) (func(), error) {

@@ -170,7 +170,11 @@ func (s *Service) resolve(ctx context.Context, ref string) (digest.Digest, error
 		return "", fmt.Errorf("empty image reference: %w", errdefs.ErrInvalidArgument)
 	}
 	// A full name first: "busybox" could also be a hex prefix of an ID.
-	if named, err := Normalize(ref); err == nil {
+	named, err := Normalize(ref)
+	if err != nil && !looksLikeID(ref) {
+		return "", err
+	}
+	if err == nil {
 		if id, err := s.images.Resolve(ctx, named.String()); err == nil {
 			return id, nil
 		}

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/runtime/internal/libct"
-	"github.com/berthrun/berth/runtime/internal/signals"
+	"github.com/berthrun/berth/runtime/signalname"
 )
 
 var killCommand = &cli.Command{
@@ -37,7 +37,7 @@ EXAMPLE:
 		if raw == "" {
 			raw = "SIGTERM"
 		}
-		sig, err := signals.Parse(raw)
+		sig, err := signalname.Parse(raw)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package signals
+package signalname
 
 import (
 	"testing"

@@ -1,5 +1,6 @@
-// Package signals parses the signal names and numbers that rt's kill accepts.
-package signals
+// Package signalname parses signal names and numbers as runc, docker and
+// kill(1) accept them: rt kill, mgr kill and --stop-signal share it.
+package signalname
 
 import (
 	"fmt"

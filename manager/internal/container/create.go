@@ -1,0 +1,86 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/store"
+)
+
+// validName is docker's rule for container names.
+var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// Create records a new container from image ref; nothing runs yet. The
+// image must be present (pull it first).
+func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Container, error) {
+	img, err := s.images.Get(ctx, cfg.ImageRef)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Image = img.ID
+	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 && len(img.Config.Config.Entrypoint) == 0 && len(img.Config.Config.Cmd) == 0 {
+		return nil, fmt.Errorf("no command specified: %w", errdefs.ErrInvalidArgument)
+	}
+	if cfg.NetworkMode == "" {
+		cfg.NetworkMode = "private"
+	}
+	if cfg.Restart.Name == "" {
+		cfg.Restart.Name = "no"
+	}
+	if name != "" && !validName.MatchString(name) {
+		return nil, fmt.Errorf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
+	}
+	id := newID()
+	if name == "" {
+		name = randomName(id)
+	}
+	c := &Container{ID: id, Name: trimSlash(name), Created: time.Now().UTC(), Config: cfg, State: State{Status: StatusCreated}}
+	if err := os.MkdirAll(s.dataDir(id), 0o700); err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	cfgJSON, err := json.Marshal(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	stJSON, err := json.Marshal(c.State)
+	if err != nil {
+		return nil, err
+	}
+	err = s.records.Create(ctx, store.ContainerRecord{ID: id, Name: c.Name, Image: img.ID, Created: c.Created, Labels: cfg.Labels, Config: cfgJSON, State: stJSON})
+	if err != nil {
+		_ = os.RemoveAll(s.dataDir(id))
+		return nil, err
+	}
+	return c, nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}
+
+var (
+	adjectives = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quiet", "sharp", "tender", "vivid", "wise", "zen"}
+	surnames   = []string{"turing", "hopper", "lovelace", "curie", "noether", "ritchie", "thompson", "torvalds", "knuth", "liskov", "hamilton", "dijkstra", "shannon", "goldberg", "kay", "lamport", "pike", "wirth"}
+)
+
+// randomName makes docker-style names from the (random) ID.
+func randomName(id string) string {
+	b := []byte(id)
+	return adjectives[int(b[0])%len(adjectives)] + "_" + surnames[int(b[1])%len(surnames)] + "_" + id[2:6]
+}
+
+// Rename gives c a new, unused name.
+func (s *Service) Rename(ctx context.Context, c *Container, name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("invalid container name %q: %w", name, errdefs.ErrInvalidArgument)
+	}
+	return s.records.Rename(ctx, c.ID, trimSlash(name))
+}

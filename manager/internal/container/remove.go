@@ -1,0 +1,87 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berthrun/berth/manager/internal/errdefs"
+	shimapi "github.com/berthrun/berth/shim/api"
+)
+
+// Remove deletes c: refused while it runs unless force (then SIGKILL
+// first). Everything it had goes: shim, runtime state, rootfs mount, rw
+// layer, logs, record and name.
+func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
+	if c.Running() {
+		if !force {
+			return fmt.Errorf("cannot remove container %s: container is %s: stop the container before removing or force remove: %w", c.Name, c.State.Status, errdefs.ErrConflict)
+		}
+		if c.State.Status == StatusPaused {
+			_ = s.Unpause(ctx, c)
+		}
+		if err := s.shim(c.ID).Kill(ctx, int(unix.SIGKILL), true); err != nil && shimapi.Alive(ctx, s.runDir(c.ID)) {
+			return fmt.Errorf("kill container %.12s: %w", c.ID, err)
+		}
+		if _, err := s.waitExit(ctx, c, 0); err != nil {
+			return err
+		}
+	}
+	dir := s.runDir(c.ID)
+	if shimapi.Alive(ctx, dir) {
+		// Created but never started: the shim holds a created container.
+		if err := s.shim(c.ID).Shutdown(ctx, true); err != nil {
+			return fmt.Errorf("shut down shim of %.12s: %w", c.ID, err)
+		}
+		s.waitShimGone(ctx, c.ID)
+	}
+	// A shim killed before it could clean up leaves runtime state.
+	if err := shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()}); err != nil && !errors.Is(err, shimapi.ErrShimAlive) {
+		return err
+	}
+	if err := s.unmountRootfs(c.ID); err != nil {
+		return err
+	}
+	if err := removeAll(dir, s.dataDir(c.ID)); err != nil {
+		return fmt.Errorf("remove container %.12s: %w", c.ID, err)
+	}
+	return s.records.Delete(ctx, c.ID)
+}
+
+// Pause freezes every process of c.
+func (s *Service) Pause(ctx context.Context, c *Container) error {
+	if c.State.Status != StatusRunning {
+		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	if err := s.runtime(ctx, "pause", c.ID); err != nil {
+		return err
+	}
+	c.State.Status = StatusPaused
+	return s.setState(ctx, c)
+}
+
+// Unpause thaws c.
+func (s *Service) Unpause(ctx context.Context, c *Container) error {
+	if c.State.Status != StatusPaused {
+		return fmt.Errorf("container %s is not paused: %w", c.Name, errdefs.ErrConflict)
+	}
+	if err := s.runtime(ctx, "resume", c.ID); err != nil {
+		return err
+	}
+	c.State.Status = StatusRunning
+	return s.setState(ctx, c)
+}
+
+// runtime runs one runtime command on a container the shim holds (the shim
+// protocol covers the lifecycle; freezing needs no monitor).
+func (s *Service) runtime(ctx context.Context, args ...string) error {
+	out, err := exec.CommandContext(ctx, s.paths.Runtime, append([]string{"--root", s.runtimeRoot()}, args...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
+	}
+	return nil
+}

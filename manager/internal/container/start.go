@@ -1,0 +1,146 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/runtime/oci"
+	shimapi "github.com/berthrun/berth/shim/api"
+)
+
+// Log rotation defaults for every container (docker's json-file with
+// max-size=10m, max-file=3 as podman and most setups configure it).
+const (
+	logMaxSize  = 10 << 20
+	logMaxFiles = 3
+)
+
+// StartError is a container that could not start; Code is docker's exit
+// status for it: 126 not executable, 127 not found, 125 anything else.
+type StartError struct {
+	Code int
+	Msg  string
+}
+
+func (e *StartError) Error() string { return e.Msg }
+
+// Prepare mounts c's rootfs, writes its bundle and launches its shim, which
+// creates the container; it does not start it. The container's stdio can
+// be attached before Start, so a foreground run loses no output.
+func (s *Service) Prepare(ctx context.Context, c *Container) error {
+	if c.Running() {
+		return fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
+	}
+	dir := s.runDir(c.ID)
+	if shimapi.Alive(ctx, dir) {
+		return nil // created earlier, shim waiting for start
+	}
+	// A previous run's shim files would be mistaken for this run's.
+	for _, f := range []string{shimapi.ExitFile, shimapi.RuntimeLogFile, shimapi.InitPidFile, shimapi.SocketFile, shimapi.PidFile} {
+		_ = os.Remove(filepath.Join(dir, f))
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	err := s.prepare(ctx, c, dir)
+	if err != nil {
+		_ = s.unmountRootfs(c.ID)
+		c.State.Status = StatusCreated
+		c.State.Error = err.Error()
+		var se *StartError
+		if errors.As(err, &se) {
+			c.State.ExitCode = se.Code
+		}
+		_ = s.setState(ctx, c)
+	}
+	return err
+}
+
+func (s *Service) prepare(ctx context.Context, c *Container, dir string) error {
+	img, err := s.images.Get(ctx, c.Config.Image.String())
+	if err != nil {
+		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
+	}
+	if err := s.mountRootfs(ctx, c); err != nil {
+		return err
+	}
+	etc, err := s.writeEtcFiles(c)
+	if err != nil {
+		return err
+	}
+	spec, err := s.buildSpec(c, img, etc)
+	if err != nil {
+		return err
+	}
+	if err := oci.WriteFile(filepath.Join(dir, "config.json"), spec); err != nil {
+		return err
+	}
+	res, err := shimapi.Launch(ctx, shimapi.LaunchOptions{
+		Shim:        s.paths.Shim,
+		ID:          c.ID,
+		Bundle:      dir,
+		StateDir:    dir,
+		Runtime:     s.paths.Runtime,
+		RuntimeRoot: s.runtimeRoot(),
+		LogPath:     s.logPath(c.ID),
+		LogMaxSize:  logMaxSize,
+		LogMaxFiles: logMaxFiles,
+		Stdin:       c.Config.OpenStdin,
+	})
+	if err != nil {
+		if res != nil && res.Error != "" {
+			return startError(res.Error)
+		}
+		return err
+	}
+	c.State.Pid = res.Pid
+	c.State.Error = ""
+	return s.setState(ctx, c)
+}
+
+// startError classifies the runtime's reason as docker does.
+func startError(msg string) *StartError {
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return &StartError{Code: 127, Msg: msg}
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return &StartError{Code: 126, Msg: msg}
+	}
+	return &StartError{Code: 125, Msg: msg}
+}
+
+// Start starts c (preparing it first if needed).
+func (s *Service) Start(ctx context.Context, c *Container) error {
+	if c.Running() {
+		return nil // docker: starting a running container is a no-op
+	}
+	if err := s.Prepare(ctx, c); err != nil {
+		return err
+	}
+	if err := s.shim(c.ID).Start(ctx); err != nil {
+		return fmt.Errorf("start container %.12s: %w", c.ID, err)
+	}
+	c.State.Status = StatusRunning
+	c.State.StartedAt = time.Now().UTC()
+	c.State.FinishedAt = time.Time{}
+	c.State.ExitCode = 0
+	c.State.OOMKilled = false
+	c.State.StoppedByUser = false
+	return s.setState(ctx, c)
+}
+
+// Attach connects to c's stdio through its shim.
+func (s *Service) Attach(ctx context.Context, c *Container, stdin bool) (*shimapi.Stream, error) {
+	return s.shim(c.ID).Attach(ctx, shimapi.AttachOptions{Stdin: stdin, CloseStdin: stdin && !c.Config.Tty})
+}
+
+// Resize sets the size of c's terminal.
+func (s *Service) Resize(ctx context.Context, c *Container, width, height uint16) error {
+	return s.shim(c.ID).Resize(ctx, width, height)
+}

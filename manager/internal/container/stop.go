@@ -1,0 +1,111 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/runtime/signalname"
+	shimapi "github.com/berthrun/berth/shim/api"
+)
+
+// DefaultStopTimeout is docker's grace period before SIGKILL.
+const DefaultStopTimeout = 10 * time.Second
+
+// Kill sends sig to c's init.
+func (s *Service) Kill(ctx context.Context, c *Container, sig unix.Signal) error {
+	if !c.Running() {
+		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	c.State.StoppedByUser = true
+	if err := s.setState(ctx, c); err != nil {
+		return err
+	}
+	if err := s.shim(c.ID).Kill(ctx, int(sig), false); err != nil {
+		return fmt.Errorf("kill container %.12s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Stop sends the stop signal, waits up to timeout (nil: the container's
+// own or 10 s), then SIGKILL, and waits for the exit.
+func (s *Service) Stop(ctx context.Context, c *Container, timeout *time.Duration) error {
+	if !c.Running() {
+		return nil // docker: stopping a stopped container succeeds
+	}
+	sig := unix.SIGTERM
+	if c.Config.StopSignal != "" {
+		parsed, err := signalname.Parse(c.Config.StopSignal)
+		if err != nil {
+			return err
+		}
+		sig = parsed
+	}
+	grace := DefaultStopTimeout
+	if c.Config.StopTimeout != nil {
+		grace = time.Duration(*c.Config.StopTimeout) * time.Second
+	}
+	if timeout != nil {
+		grace = *timeout
+	}
+	if c.State.Status == StatusPaused {
+		// A frozen process cannot handle its stop signal.
+		if err := s.Unpause(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := s.Kill(ctx, c, sig); err != nil {
+		return err
+	}
+	if _, err := s.waitExit(ctx, c, grace); err == nil {
+		return nil
+	}
+	if err := s.shim(c.ID).Kill(ctx, int(unix.SIGKILL), true); err != nil && shimapi.Alive(ctx, s.runDir(c.ID)) {
+		return fmt.Errorf("kill container %.12s: %w", c.ID, err)
+	}
+	_, err := s.waitExit(ctx, c, 0)
+	return err
+}
+
+// Wait blocks until c exits and returns its exit status.
+func (s *Service) Wait(ctx context.Context, c *Container) (*shimapi.ExitStatus, error) {
+	return s.waitExit(ctx, c, 0)
+}
+
+var errTimeout = errors.New("timed out")
+
+// waitExit waits (at most d, 0 for ever) for c's exit record and
+// reconciles c with it.
+func (s *Service) waitExit(ctx context.Context, c *Container, d time.Duration) (*shimapi.ExitStatus, error) {
+	if !c.Running() && c.State.Status != StatusCreated {
+		return &shimapi.ExitStatus{ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, ExitedAt: c.State.FinishedAt}, nil
+	}
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	exit, err := s.shim(c.ID).Wait(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errTimeout
+		}
+		// The shim may be gone; the record tells.
+		if rerr := s.reconcile(context.WithoutCancel(ctx), c); rerr != nil {
+			return nil, rerr
+		}
+		if c.Running() {
+			return nil, err
+		}
+		return &shimapi.ExitStatus{ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, ExitedAt: c.State.FinishedAt}, nil
+	}
+	s.waitShimGone(ctx, c.ID)
+	if err := s.reconcile(context.WithoutCancel(ctx), c); err != nil {
+		return nil, err
+	}
+	return exit, nil
+}
