@@ -65,8 +65,8 @@ var psCommand = &cli.Command{
 // psRow has docker's template field names.
 type psRow struct {
 	ID, Image, Command, CreatedAt, RunningFor, Status, State, Ports, Names, Size, Mounts, Networks string
-	Labels                                                                                           string
-	labels                                                                                           map[string]string
+	Labels                                                                                         string
+	labels                                                                                         map[string]string
 }
 
 // Label returns one label's value, for {{.Label "key"}}.
@@ -169,7 +169,9 @@ func (f psFilters) match(ctr *container.Container) bool {
 	return any("status", func(v string) bool { return ctr.State.Status == v }) &&
 		any("name", func(v string) bool { return strings.Contains(ctr.Name, strings.TrimPrefix(v, "/")) }) &&
 		any("id", func(v string) bool { return strings.HasPrefix(ctr.ID, v) }) &&
-		any("ancestor", func(v string) bool { return ctr.Config.ImageRef == v || strings.HasPrefix(ctr.Config.Image.Encoded(), v) }) &&
+		any("ancestor", func(v string) bool {
+			return ctr.Config.ImageRef == v || strings.HasPrefix(ctr.Config.Image.Encoded(), v)
+		}) &&
 		any("label", func(v string) bool {
 			k, val, hasVal := strings.Cut(v, "=")
 			got, ok := ctr.Config.Labels[k]

@@ -65,7 +65,6 @@ func setupTerminal(ctx context.Context, tty bool, resize func(w, h uint16)) (*lo
 	return t, nil
 }
 
-
 // parseDetachKeys reads docker's "ctrl-p,ctrl-q" notation.
 func parseDetachKeys(s string) ([]byte, error) {
 	var out []byte
