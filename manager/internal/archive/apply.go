@@ -45,6 +45,18 @@ type Result struct {
 
 // Apply unpacks the layer read from r into dir.
 func Apply(dir string, r io.Reader) (Result, error) {
+	return apply(dir, r, true)
+}
+
+// Extract unpacks a plain (or compressed) tar into dir with the same
+// checks as Apply, but without layer semantics: ".wh." names are ordinary
+// files. It is what `cp` into a container or onto the host uses.
+func Extract(dir string, r io.Reader) error {
+	_, err := apply(dir, r, false)
+	return err
+}
+
+func apply(dir string, r io.Reader, layer bool) (Result, error) {
 	plain, closeFn, err := Decompress(r)
 	if err != nil {
 		return Result{}, err
@@ -53,7 +65,7 @@ func Apply(dir string, r io.Reader) (Result, error) {
 	digester := digest.SHA256.Digester()
 	tee := io.TeeReader(plain, digester.Hash())
 	tr := tar.NewReader(tee)
-	a := &applier{root: filepath.Clean(dir)}
+	a := &applier{root: filepath.Clean(dir), layer: layer}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -105,7 +117,8 @@ type dirTimes struct {
 }
 
 type applier struct {
-	root string
+	root  string
+	layer bool // convert OCI whiteouts to overlay form
 	size int64
 	dirs []dirTimes // directory times are set last: adding entries changes them
 }
@@ -152,6 +165,9 @@ func (a *applier) resolve(name string) (string, error) {
 
 func (a *applier) entry(hdr *tar.Header, r io.Reader) error {
 	dir, base := path.Split(path.Clean(hdr.Name))
+	if !a.layer {
+		base = "" // no whiteouts outside layers
+	}
 	if base == opaqueWhiteout {
 		target, err := a.resolve(dir + ".")
 		if err != nil {
@@ -162,7 +178,7 @@ func (a *applier) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		return unix.Setxattr(target, "trusted.overlay.opaque", []byte("y"), 0)
 	}
-	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok && a.layer {
 		target, err := a.resolve(dir + name)
 		if err != nil {
 			return err

@@ -85,3 +85,16 @@ func (s *Service) runtime(ctx context.Context, args ...string) error {
 	}
 	return nil
 }
+
+// Top lists c's processes as ps(1) does (psArgs default "-ef").
+func (s *Service) Top(ctx context.Context, c *Container, psArgs []string) ([]byte, error) {
+	if !c.Running() {
+		return nil, fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
+	}
+	args := append([]string{"--root", s.runtimeRoot(), "ps", c.ID}, psArgs...)
+	out, err := exec.CommandContext(ctx, s.paths.Runtime, args...).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("top: %s", strings.TrimSpace(string(out)))
+	}
+	return out, nil
+}
