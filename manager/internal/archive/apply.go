@@ -119,8 +119,8 @@ type dirTimes struct {
 type applier struct {
 	root  string
 	layer bool // convert OCI whiteouts to overlay form
-	size int64
-	dirs []dirTimes // directory times are set last: adding entries changes them
+	size  int64
+	dirs  []dirTimes // directory times are set last: adding entries changes them
 }
 
 // resolve turns a tar name into a path under root, refusing names that are
