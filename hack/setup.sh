@@ -20,8 +20,10 @@ fi
 #   build:        gcc, make, pkg-config, libseccomp-dev (cgo: nsenter, seccomp)
 #   test rootfs:  busybox-static
 #   peers:        runc, crun, conmon (conformance and bench compare against them)
+#   images:       docker-registry (local test registry), apache2-utils (htpasswd)
+#   containers:   catatonit (the init that --init mounts into containers)
 #   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon jq iproute2 procps hyperfine file git ca-certificates)
+packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit jq iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,5 +58,11 @@ make -s build
 
 log "making the busybox bundle in _output/bundle"
 hack/mkbundle.sh "$top/_output/bundle" >/dev/null
+
+# The busybox image, loaded into mgr's default store so `mgr run busybox`
+# works without a registry (none is reachable here).
+log "making the busybox image (_output/busybox.tar) and loading it into mgr"
+hack/mkimage.sh "$top/_output/busybox.tar" >/dev/null
+bin/mgr load -q -i "$top/_output/busybox.tar" >/dev/null
 
 log "ready"
