@@ -45,7 +45,8 @@ test-integration: build ## integration tests with real containers (root)
 conformance: build ## OCI runtime-tools validation suite against bin/rt and runc
 	hack/conformance.sh
 
-bench: build ## benchmarks against the peers (runc, crun), side by side
+bench: ## benchmarks side by side with the peers (runc, crun, conmon, podman, skopeo+umoci), as ratios
+	hack/setup.sh --bench
 	hack/bench.sh
 
 lint: ## gofmt and go vet

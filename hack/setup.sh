@@ -11,6 +11,12 @@ cd "$top"
 
 log() { printf '[setup] %s\n' "$*"; }
 
+# --bench: also install the peers that only `make bench` compares against.
+bench_peers=()
+if [ "${1:-}" = "--bench" ]; then
+	bench_peers=(podman skopeo umoci time)
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "hack/setup.sh must run as root (it installs packages and prepares cgroups)" >&2
 	exit 1
@@ -25,7 +31,7 @@ fi
 #   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
 packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit jq iproute2 procps hyperfine file git ca-certificates)
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${bench_peers[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
