@@ -28,8 +28,9 @@ fi
 #   peers:        runc, crun, conmon (conformance and bench compare against them)
 #   images:       docker-registry (local test registry), apache2-utils (htpasswd)
 #   containers:   catatonit (the init that --init mounts into containers)
+#   networking:   iptables (portmap, masquerade, firewall plugins)
 #   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit jq iproute2 procps hyperfine file git ca-certificates)
+packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}" "${bench_peers[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -58,6 +59,26 @@ if [ -d /sys/fs/cgroup/unified ] && [ -f /sys/fs/cgroup/unified/cgroup.controlle
 	mkdir -p /sys/fs/cgroup/hugetlb
 	mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || log "could not mount hugetlb v1 hierarchy; crun may refuse to run"
 fi
+
+# CNI plugins, built from the Go module at a pinned version: Debian's
+# containernetworking-plugins is 1.1.1, older than the libcni (v1.3) mgr
+# uses, and lacks the status/GC verbs and portmap fixes since.
+cni_version=v1.10.0
+cni_plugins=(main/bridge main/loopback main/ptp main/macvlan main/ipvlan ipam/host-local meta/portmap meta/firewall meta/tuning)
+cni_bin=/opt/cni/bin
+if [ "$(cat "$cni_bin/.berth-version" 2>/dev/null)" != "$cni_version" ]; then
+	log "installing CNI plugins $cni_version into $cni_bin"
+	mkdir -p "$cni_bin"
+	pkgs=()
+	for p in "${cni_plugins[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p@$cni_version"); done
+	GOBIN=$cni_bin CGO_ENABLED=0 go install "${pkgs[@]}"
+	echo "$cni_version" >"$cni_bin/.berth-version"
+else
+	log "CNI plugins $cni_version present"
+fi
+# The default network, where orchestrators and mgr look for networks.
+mkdir -p /etc/cni/net.d
+install -m 0644 cni-config/87-mgr-bridge.conflist /etc/cni/net.d/87-mgr-bridge.conflist
 
 log "building"
 make -s build

@@ -44,7 +44,8 @@ func newApp() *cli.App {
 	// docker's -h is --hostname; help is --help only.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
 	home, _ := os.UserHomeDir()
-	return &cli.App{
+	app := &cli.App{
+		UseShortOptionHandling:    true, // -it, -aq
 		Name:                      "mgr",
 		Usage:                     "manage images, containers and networks (docker's commands, no daemon needed)",
 		Version:                   version,
@@ -55,6 +56,8 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "runroot", Value: "/run/mgr", EnvVars: []string{"MGR_RUNROOT"}, Usage: "runtime state root"},
 			&cli.StringFlag{Name: "config", Value: filepath.Join(home, ".mgr"), EnvVars: []string{"MGR_CONFIG"}, Usage: "client config dir (registry credentials in config.json)"},
 			&cli.StringSliceFlag{Name: "insecure-registry", EnvVars: []string{"MGR_INSECURE_REGISTRIES"}, Usage: "registry host[:port] allowed plain HTTP (localhost and 127.0.0.1 always are)"},
+			&cli.StringFlag{Name: "cni-config-dir", Value: "/etc/cni/net.d", EnvVars: []string{"MGR_CNI_CONFIG_DIR"}, Usage: "CNI network configs (conflists)"},
+			&cli.StringSliceFlag{Name: "cni-bin-dir", Value: cli.NewStringSlice("/opt/cni/bin"), EnvVars: []string{"MGR_CNI_BIN_DIR"}, Usage: "CNI plugin binaries"},
 			&cli.BoolFlag{Name: "debug", Aliases: []string{"D"}, Usage: "debug output"},
 		},
 		Commands: []*cli.Command{
@@ -78,6 +81,8 @@ func newApp() *cli.App {
 			statsCommand,
 			cpCommand,
 			containerCommand,
+			portCommand,
+			networkCommand,
 			versionCommand,
 			infoCommand,
 			imagesCommand,
@@ -94,10 +99,21 @@ func newApp() *cli.App {
 			imageCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
-		// Bad flags are mgr errors: exit 125, as docker.
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return cli.Exit(err.Error(), exitMgrError)
-		},
+		OnUsageError:   usageError,
+	}
+	setUsageError(app.Commands)
+	return app
+}
+
+// usageError makes a bad flag an mgr error: one line, exit 125, as docker.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return cli.Exit(err.Error()+"\nSee 'mgr "+c.Command.FullName()+" --help'.", exitMgrError)
+}
+
+func setUsageError(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageError(c.Subcommands)
 	}
 }
 
@@ -108,6 +124,8 @@ func openEngine(c *cli.Context) (*engine.Engine, error) {
 		RunRoot:          c.String("runroot"),
 		ConfigDir:        c.String("config"),
 		InsecureRegistry: c.StringSlice("insecure-registry"),
+		CNIConfigDir:     c.String("cni-config-dir"),
+		CNIBinDirs:       c.StringSlice("cni-bin-dir"),
 	})
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,7 +46,13 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal to stop the container"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "timeout (in seconds) to stop a container"},
 		&cli.StringFlag{Name: "pull", Value: "missing", EnvVars: []string{"MGR_PULL"}, Usage: "pull image before running: missing, always, never"},
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "private", Usage: "connect a container to a network: none, host (private: own namespace with only lo, the default until bridge networking)"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge", Usage: "connect a container to a network: bridge (default), none, host, or a network's name"},
+		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a container's port(s) to the host: [hostIP:][hostPort:]containerPort[/tcp|udp]"},
+		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish all exposed ports to random ports"},
+		&cli.StringFlag{Name: "ip", Usage: "IPv4 address (e.g., 10.78.0.20)"},
+		&cli.StringSliceFlag{Name: "dns", Usage: "set custom DNS servers"},
+		&cli.StringSliceFlag{Name: "add-host", Usage: "add a custom host-to-IP mapping (host:ip)"},
+		&cli.StringSliceFlag{Name: "network-alias", Usage: "add network-scoped alias for the container"},
 	}
 }
 
@@ -68,14 +75,37 @@ func configFromFlags(c *cli.Context) (container.Config, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf(format+": %w", append(a, errdefs.ErrInvalidArgument)...)
 	}
-	switch cfg.NetworkMode {
-	case "none", "host", "private", "default":
-		if cfg.NetworkMode == "default" {
-			cfg.NetworkMode = "private"
-		}
-	default:
-		return cfg, bad("--network %q: only none and host are available until bridge networking lands", cfg.NetworkMode)
+	if cfg.NetworkMode == "default" || cfg.NetworkMode == "" {
+		cfg.NetworkMode = "bridge"
 	}
+	for _, p := range c.StringSlice("publish") {
+		ps, err := parsePublish(p)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Ports = append(cfg.Ports, ps...)
+	}
+	cfg.PublishAll = c.Bool("publish-all")
+	if ip := c.String("ip"); ip != "" {
+		if net.ParseIP(ip) == nil {
+			return cfg, bad("invalid --ip %q", ip)
+		}
+		cfg.IP = ip
+	}
+	for _, d := range c.StringSlice("dns") {
+		if net.ParseIP(d) == nil {
+			return cfg, bad("invalid --dns %q: an IP address", d)
+		}
+		cfg.DNS = append(cfg.DNS, d)
+	}
+	for _, h := range c.StringSlice("add-host") {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" || net.ParseIP(ip) == nil {
+			return cfg, bad("invalid --add-host %q: want host:ip", h)
+		}
+		cfg.AddHosts = append(cfg.AddHosts, h)
+	}
+	cfg.Aliases = c.StringSlice("network-alias")
 	if ep := c.String("entrypoint"); c.IsSet("entrypoint") {
 		cfg.Entrypoint = []string{ep}
 		if ep == "" {
@@ -181,6 +211,69 @@ func configFromFlags(c *cli.Context) (container.Config, error) {
 		return cfg, bad("conflicting options: --restart and --rm")
 	}
 	return cfg, nil
+}
+
+// parsePublish reads -p [hostIP:][hostPort:]containerPort[/proto], with
+// port ranges (8000-8001:80-81).
+func parsePublish(s string) ([]container.PortSpec, error) {
+	bad := fmt.Errorf("invalid -p %q: want [hostIP:][hostPort:]containerPort[/tcp|udp]: %w", s, errdefs.ErrInvalidArgument)
+	spec, proto, _ := strings.Cut(s, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	if proto != "tcp" && proto != "udp" {
+		return nil, bad
+	}
+	var hostIP, hostPart, ctrPart string
+	parts := strings.Split(spec, ":")
+	switch len(parts) {
+	case 1:
+		ctrPart = parts[0]
+	case 2:
+		hostPart, ctrPart = parts[0], parts[1]
+	case 3:
+		hostIP, hostPart, ctrPart = parts[0], parts[1], parts[2]
+		if net.ParseIP(hostIP) == nil {
+			return nil, bad
+		}
+	default:
+		return nil, bad
+	}
+	c0, c1, err := portRange(ctrPart)
+	if err != nil {
+		return nil, bad
+	}
+	h0, h1 := 0, 0
+	if hostPart != "" {
+		if h0, h1, err = portRange(hostPart); err != nil || h1-h0 != c1-c0 {
+			return nil, bad
+		}
+	}
+	var out []container.PortSpec
+	for i := 0; i <= c1-c0; i++ {
+		hp := 0
+		if hostPart != "" {
+			hp = h0 + i
+		}
+		out = append(out, container.PortSpec{HostIP: hostIP, HostPort: hp, ContainerPort: c0 + i, Protocol: proto})
+	}
+	return out, nil
+}
+
+func portRange(s string) (int, int, error) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, err := strconv.Atoi(a)
+	if err != nil || lo < 1 || lo > 65535 {
+		return 0, 0, errdefs.ErrInvalidArgument
+	}
+	if !isRange {
+		return lo, lo, nil
+	}
+	hi, err := strconv.Atoi(b)
+	if err != nil || hi < lo || hi > 65535 {
+		return 0, 0, errdefs.ErrInvalidArgument
+	}
+	return lo, hi, nil
 }
 
 func parseRestart(s string) (container.RestartPolicy, error) {

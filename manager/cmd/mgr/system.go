@@ -151,6 +151,10 @@ func pruneContainers(c *cli.Context) error {
 		}
 		fmt.Println(ctr.ID)
 	}
+	// What a manager killed mid-way left without a record.
+	if err := e.Containers.CollectGarbage(c.Context); err != nil {
+		return err
+	}
 	fmt.Println()
 	fmt.Println("Total reclaimed space:", units.HumanSize(float64(freed)))
 	return nil

@@ -27,7 +27,14 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 		return nil, fmt.Errorf("no command specified: %w", errdefs.ErrInvalidArgument)
 	}
 	if cfg.NetworkMode == "" {
-		cfg.NetworkMode = "private"
+		cfg.NetworkMode = "bridge"
+	}
+	if cfg.NetworkMode != "none" && cfg.NetworkMode != "host" {
+		if _, err := s.networks.Get(cfg.NetworkMode); err != nil {
+			return nil, err
+		}
+	} else if len(cfg.Ports) > 0 || cfg.PublishAll {
+		return nil, fmt.Errorf("published ports need a network: --network %s has none to publish on: %w", cfg.NetworkMode, errdefs.ErrInvalidArgument)
 	}
 	if cfg.Restart.Name == "" {
 		cfg.Restart.Name = "no"
@@ -40,6 +47,9 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 		name = randomName(id)
 	}
 	c := &Container{ID: id, Name: trimSlash(name), Created: time.Now().UTC(), Config: cfg, State: State{Status: StatusCreated}}
+	if c.usesCNI() {
+		c.State.NetworkNames = []string{cfg.NetworkMode}
+	}
 	if err := os.MkdirAll(s.dataDir(id), 0o700); err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}

@@ -3,12 +3,16 @@ package container
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/go-units"
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	nettypes "github.com/moby/moby/api/types/network"
 )
 
 // Inspect returns docker's `inspect` document for c.
@@ -73,7 +77,24 @@ func (s *Service) Inspect(ctx context.Context, c *Container) (*ctypes.InspectRes
 			},
 		},
 		Mounts:          []ctypes.MountPoint{},
-		NetworkSettings: &ctypes.NetworkSettings{},
+		NetworkSettings: &ctypes.NetworkSettings{SandboxKey: c.State.NetNS, Ports: nettypes.PortMap{}, Networks: map[string]*nettypes.EndpointSettings{}},
+	}
+	for _, a := range c.State.Networks {
+		ep := &nettypes.EndpointSettings{NetworkID: a.Network, Aliases: a.Aliases, IPPrefixLen: a.PrefixLen}
+		ep.IPAddress, _ = netip.ParseAddr(a.IPAddress)
+		ep.Gateway, _ = netip.ParseAddr(a.Gateway)
+		if mac, err := net.ParseMAC(a.MAC); err == nil {
+			ep.MacAddress = nettypes.HardwareAddr(mac)
+		}
+		resp.NetworkSettings.Networks[a.Network] = ep
+		for _, p := range a.Ports {
+			port, err := nettypes.ParsePort(fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol))
+			if err != nil {
+				continue
+			}
+			hostIP, _ := netip.ParseAddr(hostIPOr(p.HostIP))
+			resp.NetworkSettings.Ports[port] = append(resp.NetworkSettings.Ports[port], nettypes.PortBinding{HostIP: hostIP, HostPort: strconv.Itoa(p.HostPort)})
+		}
 	}
 	if c.Config.Resources.PidsLimit != 0 {
 		resp.HostConfig.Resources.PidsLimit = &c.Config.Resources.PidsLimit

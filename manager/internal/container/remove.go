@@ -46,6 +46,9 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 	if err := s.unmountRootfs(c.ID); err != nil {
 		return err
 	}
+	if err := s.teardownNetwork(ctx, c); err != nil {
+		return err
+	}
 	if err := removeAll(dir, s.dataDir(c.ID)); err != nil {
 		return fmt.Errorf("remove container %.12s: %w", c.ID, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/berthrun/berth/manager/internal/image"
+	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
 	shimapi "github.com/berthrun/berth/shim/api"
@@ -37,11 +38,12 @@ type Service struct {
 	records   *store.Containers
 	images    *image.Service
 	snapshots *snapshot.Snapshotter
+	networks  *network.Manager
 }
 
 // New returns the container service.
-func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter) *Service {
-	return &Service{paths: p, records: records, images: images, snapshots: snaps}
+func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager) *Service {
+	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets}
 }
 
 // dataDir holds what survives the container's runs: rw layer, logs, etc files.
@@ -159,6 +161,9 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 	c.State.OOMKilled = exit.OOMKilled
 	c.State.FinishedAt = exit.ExitedAt
 	if err := s.unmountRootfs(c.ID); err != nil {
+		return err
+	}
+	if err := s.teardownNetwork(ctx, c); err != nil {
 		return err
 	}
 	return s.setState(ctx, c)

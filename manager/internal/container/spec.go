@@ -91,8 +91,11 @@ func (s *Service) buildSpec(c *Container, img *image.Image, etc map[string]strin
 		oci.WithPidsLimit(cfg.Resources.PidsLimit),
 		oci.WithNoNewPrivileges(cfg.Security.NoNewPrivileges),
 	}
-	if cfg.NetworkMode == "host" {
+	switch {
+	case cfg.NetworkMode == "host":
 		opts = append(opts, oci.WithHostNetwork())
+	case c.State.NetNS != "":
+		opts = append(opts, oci.WithNetNS(c.State.NetNS))
 	}
 	for _, u := range cfg.Ulimits {
 		opts = append(opts, oci.WithRlimit(u.Name, u.Soft, u.Hard))

@@ -51,6 +51,7 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	err := s.prepare(ctx, c, dir)
 	if err != nil {
 		_ = s.unmountRootfs(c.ID)
+		_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
 		c.State.Status = StatusCreated
 		c.State.Error = err.Error()
 		var se *StartError
@@ -70,8 +71,14 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string) error {
 	if err := s.mountRootfs(ctx, c); err != nil {
 		return err
 	}
+	if err := s.setupNetwork(ctx, c); err != nil {
+		return err
+	}
 	etc, err := s.writeEtcFiles(c)
 	if err != nil {
+		return err
+	}
+	if err := s.refreshHosts(ctx, c); err != nil {
 		return err
 	}
 	spec, err := s.buildSpec(c, img, etc)

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berthrun/berth/manager/internal/network"
 )
 
 // Config is what a container is created with; it never changes after.
@@ -23,12 +25,26 @@ type Config struct {
 	StopTimeout *int              `json:"stopTimeout,omitempty"` // seconds
 	Restart     RestartPolicy     `json:"restart"`
 	AutoRemove  bool              `json:"autoRemove,omitempty"`
-	NetworkMode string            `json:"networkMode"` // none, host, private
+	NetworkMode string            `json:"networkMode"` // none, host, or a network name ("bridge" is the default)
+	Ports       []PortSpec        `json:"ports,omitempty"`
+	PublishAll  bool              `json:"publishAll,omitempty"`
+	IP          string            `json:"ip,omitempty"`
+	DNS         []string          `json:"dns,omitempty"`
+	AddHosts    []string          `json:"addHosts,omitempty"` // host:ip
+	Aliases     []string          `json:"aliases,omitempty"`  // extra names on user networks
 	Mounts      []Mount           `json:"mounts,omitempty"`
 	Resources   Resources         `json:"resources"`
 	Security    Security          `json:"security"`
 	Init        bool              `json:"init,omitempty"`
 	Ulimits     []Ulimit          `json:"ulimits,omitempty"`
+}
+
+// PortSpec is one -p: HostPort 0 picks a free port at start.
+type PortSpec struct {
+	HostIP        string `json:"hostIP,omitempty"`
+	HostPort      int    `json:"hostPort"`
+	ContainerPort int    `json:"containerPort"`
+	Protocol      string `json:"protocol"` // tcp, udp
 }
 
 // RestartPolicy is recorded at create; the daemon honours it.
@@ -92,6 +108,16 @@ type State struct {
 	// Stopped is set by stop/kill through mgr, so unless-stopped and
 	// always know the user stopped it.
 	StoppedByUser bool `json:"stoppedByUser,omitempty"`
+	// NetworkNames are the networks the container joins when it starts
+	// (its --network, plus `network connect`s); Networks what it got.
+	NetworkNames []string             `json:"networkNames,omitempty"`
+	Networks     []network.Attachment `json:"networks,omitempty"`
+	NetNS        string               `json:"netns,omitempty"`
+}
+
+// usesCNI reports whether the container's network comes from CNI.
+func (c *Container) usesCNI() bool {
+	return c.Config.NetworkMode != "none" && c.Config.NetworkMode != "host"
 }
 
 // Container is one container: identity, config and state.

@@ -13,6 +13,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/content"
 	"github.com/berthrun/berth/manager/internal/image"
+	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
 )
@@ -23,6 +24,8 @@ type Options struct {
 	RunRoot          string   // runtime state (default /run/mgr)
 	ConfigDir        string   // client config: credentials (default ~/.mgr)
 	InsecureRegistry []string // hosts allowed plain HTTP besides loopback
+	CNIConfigDir     string   // CNI conflists (default /etc/cni/net.d)
+	CNIBinDirs       []string // CNI plugins (default /opt/cni/bin)
 	Shim             string   // shim binary (default: beside mgr, else $PATH)
 	Runtime          string   // OCI runtime (default: rt beside mgr, else $PATH)
 }
@@ -33,6 +36,7 @@ type Engine struct {
 	DB          *store.DB
 	Images      *image.Service
 	Containers  *container.Service
+	Networks    *network.Manager
 	Credentials *auth.File
 }
 
@@ -62,12 +66,25 @@ func Open(o Options) (*Engine, error) {
 		o.Runtime = companion("rt")
 	}
 	images := image.New(cs, store.NewImages(db), snaps, filepath.Join(o.Root, "content.lock"))
+	if o.CNIConfigDir == "" {
+		o.CNIConfigDir = "/etc/cni/net.d"
+	}
+	if len(o.CNIBinDirs) == 0 {
+		o.CNIBinDirs = []string{"/opt/cni/bin"}
+	}
+	nets := network.New(network.Options{
+		ConfDir:  o.CNIConfigDir,
+		BinDirs:  o.CNIBinDirs,
+		DataDir:  filepath.Join(o.Root, "cni"),
+		NetnsDir: filepath.Join(o.RunRoot, "netns"),
+	})
 	return &Engine{
 		Options: o,
 		DB:      db,
 		Images:  images,
 		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime},
-			store.NewContainers(db), images, snaps),
+			store.NewContainers(db), images, snaps, nets),
+		Networks:    nets,
 		Credentials: auth.New(filepath.Join(o.ConfigDir, "config.json")),
 	}, nil
 }
