@@ -63,14 +63,18 @@ EXAMPLE:
 }
 
 // killAndDestroy SIGKILLs the container and destroys it once init is gone.
+// An init that is PID 1 of its namespace finishes exiting only when every
+// process in the namespace is reaped; a detached exec'd process belongs to
+// whoever adopted it (a subreaper, or the host's init, which may reap late),
+// so this waits up to 10 s, as runc does.
 func killAndDestroy(ct *libct.Container) error {
 	_ = ct.Signal(unix.SIGKILL)
-	for range 100 {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
 		if err := ct.Signal(unix.Signal(0)); err != nil {
 			return ct.Destroy()
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// Waited a second; destroy anyway: it kills what is left of the cgroup.
-	return ct.Destroy()
+	return errors.New("container init still running")
 }

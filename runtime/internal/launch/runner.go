@@ -54,7 +54,7 @@ func Launch(spec *specs.Process, o Options) (status int, retErr error) {
 		return -1, errors.New("cannot use console socket if rt will not detach or allocate tty")
 	}
 
-	p, err := libct.NewProcess(spec)
+	p, late, err := libct.NewProcess(spec, o.Init)
 	if err != nil {
 		return -1, err
 	}
@@ -85,11 +85,25 @@ func Launch(spec *specs.Process, o Options) (status int, retErr error) {
 	}
 	defer io.Close()
 
-	switch o.Action {
-	case Create:
-		err = o.Container.Start(p)
-	case Run:
-		err = o.Container.Run(p)
+	switch {
+	case o.Action == Run && !o.Init:
+		err = o.Container.Run(p) // an exec: all its rlimits are set before it runs
+	case o.Action == Create || o.Action == Run:
+		// The init is set up and waits to exec its process: give it the
+		// late rlimits now, then let it exec (run) or leave it (create).
+		if err = o.Container.Start(p); err != nil {
+			break
+		}
+		var pid int
+		if pid, err = p.Pid(); err == nil {
+			err = libct.ApplyRlimits(pid, late)
+		}
+		if err == nil && o.Action == Run {
+			err = o.Container.Exec()
+		}
+		if err != nil {
+			terminate(p)
+		}
 	default:
 		return -1, fmt.Errorf("unknown launch action %d", o.Action)
 	}

@@ -57,6 +57,7 @@ func Create(root, id string, spec *specs.Spec, opts CreateOpts) (*Container, err
 			return nil, errors.New("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use the default cgroupfs driver")
 		}
 	}
+	relaxSpec(spec)
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
 		CgroupName:       id,
 		UseSystemdCgroup: opts.SystemdCgroup,

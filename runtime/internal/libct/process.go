@@ -13,8 +13,40 @@ import (
 type Process = libcontainer.Process
 
 // NewProcess converts an OCI process into a libcontainer process with no
-// stdio attached; the caller wires stdio and the console.
-func NewProcess(p *specs.Process) (*Process, error) {
+// stdio attached; the caller wires stdio and the console. For a container's
+// init, the rlimits that must wait until it is set up come back apart (see
+// lateRlimits): pass them to ApplyRlimits once the init waits to exec.
+func NewProcess(p *specs.Process, init bool) (*Process, []specs.POSIXRlimit, error) {
+	p = copyProcess(p)
+	var late []specs.POSIXRlimit
+	if init {
+		late = splitLateRlimits(p)
+	}
+	lp, err := newProcess(p)
+	return lp, late, err
+}
+
+func copyProcess(p *specs.Process) *specs.Process {
+	c := *p
+	c.Rlimits = append([]specs.POSIXRlimit(nil), p.Rlimits...)
+	return &c
+}
+
+// ApplyRlimits sets rlimits on a running process.
+func ApplyRlimits(pid int, limits []specs.POSIXRlimit) error {
+	for _, r := range limits {
+		typ, ok := rlimits[r.Type]
+		if !ok {
+			return fmt.Errorf("unknown rlimit type %q", r.Type)
+		}
+		if err := unix.Prlimit(pid, typ, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil); err != nil {
+			return fmt.Errorf("set %s of the container's process: %w", r.Type, err)
+		}
+	}
+	return nil
+}
+
+func newProcess(p *specs.Process) (*Process, error) {
 	lp := &Process{
 		Args:            p.Args,
 		Env:             p.Env,
