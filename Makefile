@@ -31,10 +31,10 @@ install: build ## install the binaries into $(PREFIX)/bin
 	install -m 0755 $(BIN)/shim $(DESTDIR)$(PREFIX)/bin/shim
 	install -m 0755 $(BIN)/mgr $(DESTDIR)$(PREFIX)/bin/mgr
 
-setup: ## install system dependencies, build, make the busybox test bundle (root, idempotent)
+setup: ## install system deps and CNI plugins, build, make and load the busybox image (root, idempotent)
 	hack/setup.sh
 
-test: setup lint test-unit test-integration ## everything CI runs: setup, lint, unit and integration tests
+test: setup lint test-unit test-integration conformance ## the whole suite (what CI runs): setup, lint, unit, integration, OCI conformance
 
 test-unit: ## unit tests (no root needed; root-only cases skip)
 	$(GO) test -count=1 ./...
