@@ -332,3 +332,277 @@ if [ -n "${ptime[skopeo-copy]:-}" ]; then
 	printf '  skopeo copy %s ms + umoci unpack %s ms\n' "$(printf '%s' "${ptime[skopeo-copy]}" | median_ms)" \
 		"$(printf '%s' "${ptime[umoci-unpack]}" | median_ms)"
 fi
+
+# ---------------------------------------------------------------- mgr run
+# (test/mgr's helper) Container start through mgr, no daemon, against bare
+# `rt run` of the same busybox rootfs and against podman/docker where they
+# can run. Measured, alternating, median of BENCH_RUNS runs:
+#   rt run                 the bundle above (config args ["true"], terminal
+#                          false): rt's default spec, i.e. a private netns
+#                          holding only lo
+#   mgr run --network none `mgr run --rm --network none busybox true`: the
+#                          same private netns with lo (the fair comparison)
+#   mgr run (bridge)       `mgr run --rm busybox true` on mgr's default bridge
+#                          network (CNI ADD + DEL; a bench-only bridge and /24)
+#   podman run             `podman run --rm --network none busybox true`
+#                          (cgroupfs, file events, temp --root/--runroot)
+#   docker run             `docker run --rm --network none busybox true`, when
+#                          a docker daemon answers
+# Then 50 detached containers (`run -d ... sleep 1000`) started by 50
+# processes at once, timed until every one returned, and removed with one
+# `rm -f` (timed apart), mgr vs podman; min(BENCH_RUNS, 5) rounds.
+# Goals: mgr run <= 1.5x rt run and <= 0.5x podman run; 50 detached <= 0.5x
+# podman's.
+mw=$work/mgr
+mkdir -p "$mw"
+mgr_bench_cleanup() {
+	[ -d "$mw" ] || return 0
+	for r in "$mw"/m-*; do
+		[ -d "$r" ] || continue
+		ids=$(MGR_ROOT=$r/r MGR_RUNROOT=$r/rr MGR_CONFIG=$r/c MGR_PULL=never MGR_CNI_CONFIG_DIR=$mw/cni \
+			"$top/bin/mgr" ps -a -q --no-trunc 2>/dev/null || true)
+		[ -n "$ids" ] && MGR_ROOT=$r/r MGR_RUNROOT=$r/rr MGR_CONFIG=$r/c MGR_PULL=never MGR_CNI_CONFIG_DIR=$mw/cni \
+			"$top/bin/mgr" rm -f $ids >/dev/null 2>&1 || true
+	done
+	if [ -d "$mw/podman" ]; then
+		"${podman_cmd[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
+	fi
+	ip link del btbench0 2>/dev/null || true
+	awk -v p="$mw/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+trap 'mgr_bench_cleanup; cleanup' EXIT
+
+[ -x "$top/bin/mgr" ] && [ -x "$top/bin/shim" ] || { echo "bin/mgr or bin/shim missing: run make build" >&2; exit 1; }
+"$top/hack/mkimage.sh" "$mw/busybox.tar" >/dev/null
+mkdir -p "$mw/cni"
+cat >"$mw/cni/10-bridge.conflist" <<-CNI
+{"cniVersion": "1.0.0", "name": "bridge", "plugins": [
+  {"type": "bridge", "bridge": "btbench0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.239.254.0/24", "gateway": "10.239.254.1"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}},
+  {"type": "firewall"},
+  {"type": "tuning"}
+]}
+CNI
+mgr_at() { # root-name mgr-args...
+	MGR_ROOT=$mw/m-$1/r MGR_RUNROOT=$mw/m-$1/rr MGR_CONFIG=$mw/m-$1/c MGR_PULL=never MGR_CNI_CONFIG_DIR=$mw/cni \
+		"$top/bin/mgr" "${@:2}"
+}
+mgr_at run load -q -i "$mw/busybox.tar" >/dev/null
+mgr_at det load -q -i "$mw/busybox.tar" >/dev/null
+
+podman_cmd=()
+if command -v podman >/dev/null; then
+	mkdir -p "$mw/podman"
+	podman_cmd=(podman --root "$mw/podman/root" --runroot "$mw/podman/run" --tmpdir "$mw/podman/tmp"
+		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
+	if ! "${podman_cmd[@]}" load -q -i "$mw/busybox.tar" >/dev/null 2>"$mw/podman/load.err"; then
+		echo "  podman load failed; podman not measured:" >&2
+		cat "$mw/podman/load.err" >&2
+		podman_cmd=()
+	fi
+fi
+podman_run_flags=(--network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
+docker_ok=
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+	docker load -q -i "$mw/busybox.tar" >/dev/null && docker_ok=1
+fi
+
+run_once() { # name
+	case $1 in
+	rt) "$top/bin/rt" --root "$mw/rt-root" run --bundle "$work/bundle" "mb$i" >/dev/null ;;
+	mgr-none) mgr_at run run --rm --network none busybox true ;;
+	mgr-bridge) mgr_at run run --rm busybox true ;;
+	podman) "${podman_cmd[@]}" run --rm "${podman_run_flags[@]}" busybox true ;;
+	docker) docker run --rm --network none busybox true ;;
+	esac
+}
+contenders=(rt mgr-none mgr-bridge)
+[ ${#podman_cmd[@]} -gt 0 ] && contenders+=(podman)
+[ -n "$docker_ok" ] && contenders+=(docker)
+mkdir -p "$mw/rt-root"
+declare -A msamples
+for name in "${contenders[@]}"; do i=warm; run_once "$name"; done
+for i in $(seq 1 "$runs"); do
+	for name in "${contenders[@]}"; do
+		t0=$(now_ns)
+		run_once "$name"
+		t1=$(now_ns)
+		msamples[$name]+="$((t1 - t0))"$'\n'
+	done
+done
+declare -A mlabel=([rt]="rt run (bundle)" [mgr-none]="mgr run --network none" [mgr-bridge]="mgr run (bridge)"
+	[podman]="podman run --network none" [docker]="docker run --network none")
+declare -A mmed
+for name in "${contenders[@]}"; do mmed[$name]=$(printf '%s' "${msamples[$name]}" | median_ms); done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN{print (r <= g) ? "met" : "MISSED"}'; }
+echo
+echo "== mgr run --rm busybox true (median of $runs runs, alternating)"
+for name in "${contenders[@]}"; do
+	line=$(printf '  %-26s %8s ms' "${mlabel[$name]}" "${mmed[$name]}")
+	case $name in
+	mgr-none | mgr-bridge)
+		r=$(ratio "${mmed[$name]}" "${mmed[rt]}")
+		line+="   /rt run = $r (goal <= 1.5: $(verdict "$r" 1.5))"
+		;;
+	podman | docker)
+		r=$(ratio "${mmed[mgr-none]}" "${mmed[$name]}")
+		line+="   mgr run --network none/$name = $r"
+		[ "$name" = podman ] && line+=" (goal <= 0.5: $(verdict "$r" 0.5))"
+		;;
+	esac
+	echo "$line"
+done
+
+# 50 detached containers started at once by 50 processes, then rm -f.
+runs50=$((runs < 5 ? runs : 5))
+det_start() { # name round
+	case $1 in
+	mgr) seq 1 50 | xargs -P 50 -I{} env MGR_ROOT="$mw/m-det/r" MGR_RUNROOT="$mw/m-det/rr" MGR_CONFIG="$mw/m-det/c" \
+		MGR_PULL=never MGR_CNI_CONFIG_DIR="$mw/cni" "$top/bin/mgr" run -d --network none --name "d$2-{}" busybox sleep 1000 >/dev/null ;;
+	podman) seq 1 50 | xargs -P 50 -I{} "${podman_cmd[@]}" run -d "${podman_run_flags[@]}" --name "d$2-{}" \
+		busybox sleep 1000 >/dev/null ;;
+	esac
+}
+det_rm() { # name
+	case $1 in
+	mgr) mgr_at det rm -f $(mgr_at det ps -a -q --no-trunc) >/dev/null ;;
+	podman) "${podman_cmd[@]}" rm -f -t 0 $("${podman_cmd[@]}" ps -a -q) >/dev/null ;;
+	esac
+}
+dets=(mgr)
+[ ${#podman_cmd[@]} -gt 0 ] && dets+=(podman)
+declare -A dstart drm
+for r in $(seq 1 "$runs50"); do
+	for name in "${dets[@]}"; do
+		t0=$(now_ns)
+		det_start "$name" "$r" || { echo "$name: a run -d failed" >&2; exit 1; }
+		t1=$(now_ns)
+		n=$(case $name in mgr) mgr_at det ps -q | wc -l ;; podman) "${podman_cmd[@]}" ps -q | wc -l ;; esac)
+		[ "$n" -eq 50 ] || { echo "$name: $n containers running after 50 run -d" >&2; exit 1; }
+		det_rm "$name"
+		t2=$(now_ns)
+		dstart[$name]+="$((t1 - t0))"$'\n'
+		drm[$name]+="$((t2 - t1))"$'\n'
+	done
+done
+echo
+echo "== 50 detached busybox containers, 50 processes at once, --network none (median of $runs50 rounds, alternating)"
+ms=$(printf '%s' "${dstart[mgr]}" | median_ms)
+mr=$(printf '%s' "${drm[mgr]}" | median_ms)
+printf '  %-26s start %8s ms   rm -f %8s ms\n' "mgr run -d" "$ms" "$mr"
+if [ -n "${dstart[podman]:-}" ]; then
+	ps_=$(printf '%s' "${dstart[podman]}" | median_ms)
+	pr=$(printf '%s' "${drm[podman]}" | median_ms)
+	r=$(ratio "$ms" "$ps_")
+	printf '  %-26s start %8s ms   rm -f %8s ms   mgr/podman start = %s (goal <= 0.5: %s), rm -f = %s\n' \
+		"podman run -d" "$ps_" "$pr" "$r" "$(verdict "$r" 0.5)" "$(ratio "$mr" "$pr")"
+fi
+mgr_bench_cleanup
+
+# ---------------------------------------------------------------- network
+# (test/network's helper) What CNI networking costs per container:
+# `mgr run --rm busybox true` on a bridge network (its own conflist, bridge
+# bnbench0 and 10.249.254.0/24 in a temp config dir: the shape of mgr's
+# default, bridge + portmap + firewall + tuning) against `--network none`,
+# alternating, medians of BENCH_RUNS runs; the difference is what ADD + DEL
+# add. Then the same against podman and docker where they can run without
+# touching shared host state: podman's default network (netavark's podman0
+# bridge and firewall chains) and docker's (a daemon's docker0) are host
+# state, so podman runs with --network none, which bounds its bridge time
+# from below: the mgr(bridge)/podman ratio is, if anything, flattering to
+# podman. Goals: bridge adds <= 50 ms; mgr (bridge) <= 0.5x podman.
+nw=$work/net
+mkdir -p "$nw/cni"
+net_bench_cleanup() {
+	[ -d "$nw" ] || return 0
+	if [ -d "$nw/m" ]; then
+		ids=$(net_mgr ps -a -q --no-trunc 2>/dev/null || true)
+		[ -n "$ids" ] && net_mgr rm -f $ids >/dev/null 2>&1 || true
+		net_mgr container prune -f >/dev/null 2>&1 || true
+	fi
+	if [ -d "$nw/podman" ]; then
+		"${net_podman[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
+	fi
+	ip link del bnbench0 2>/dev/null || true
+	awk -v p="$nw/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+net_prev_trap=$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")
+trap "net_bench_cleanup; ${net_prev_trap:-cleanup}" EXIT
+net_mgr() {
+	MGR_ROOT=$nw/m/r MGR_RUNROOT=$nw/m/rr MGR_CONFIG=$nw/m/c MGR_PULL=never MGR_CNI_CONFIG_DIR=$nw/cni \
+		"$top/bin/mgr" "$@"
+}
+[ -x "$top/bin/mgr" ] && [ -x /opt/cni/bin/bridge ] || { echo "bin/mgr or the CNI plugins missing: make build; hack/setup.sh" >&2; exit 1; }
+cat >"$nw/cni/10-bridge.conflist" <<-CNI
+{"cniVersion": "1.0.0", "name": "bridge", "plugins": [
+  {"type": "bridge", "bridge": "bnbench0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.249.254.0/24", "gateway": "10.249.254.1"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}},
+  {"type": "firewall"},
+  {"type": "tuning"}
+]}
+CNI
+"$top/hack/mkimage.sh" "$nw/busybox.tar" >/dev/null
+net_mgr load -q -i "$nw/busybox.tar" >/dev/null
+net_podman=()
+if command -v podman >/dev/null; then
+	mkdir -p "$nw/podman"
+	net_podman=(podman --root "$nw/podman/root" --runroot "$nw/podman/run" --tmpdir "$nw/podman/tmp"
+		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
+	if ! "${net_podman[@]}" load -q -i "$nw/busybox.tar" >/dev/null 2>"$nw/podman.err"; then
+		echo "  podman load failed; podman not measured:" >&2
+		cat "$nw/podman.err" >&2
+		net_podman=()
+	fi
+fi
+net_docker=
+command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker load -q -i "$nw/busybox.tar" >/dev/null && net_docker=1
+net_once() {
+	case $1 in
+	bridge) net_mgr run --rm busybox true ;;
+	none) net_mgr run --rm --network none busybox true ;;
+	podman) "${net_podman[@]}" run --rm --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 busybox true ;;
+	docker) docker run --rm busybox true ;;
+	esac
+}
+net_order=(bridge none)
+[ ${#net_podman[@]} -gt 0 ] && net_order+=(podman)
+[ -n "$net_docker" ] && net_order+=(docker)
+declare -A nsamples
+for name in "${net_order[@]}"; do net_once "$name" >/dev/null; done # warm-up: the bridge, iptables chains
+for i in $(seq 1 "$runs"); do
+	for name in "${net_order[@]}"; do
+		t0=$(now_ns)
+		net_once "$name" >/dev/null
+		t1=$(now_ns)
+		nsamples[$name]+="$((t1 - t0))"$'\n'
+	done
+done
+declare -A nmed
+for name in "${net_order[@]}"; do nmed[$name]=$(printf '%s' "${nsamples[$name]}" | median_ms); done
+nb=${nmed[bridge]} nn=${nmed[none]}
+added=$(awk -v a="$nb" -v b="$nn" 'BEGIN{printf "%.1f", a-b}')
+echo
+echo "== network: mgr run --rm busybox true, bridge vs none (median of $runs runs, alternating)"
+printf '  %-34s %8s ms\n' "mgr run (bridge: ADD + DEL)" "$nb"
+printf '  %-34s %8s ms\n' "mgr run --network none" "$nn"
+printf '  bridge adds %s ms per container (goal <= 50: %s); bridge/none = %s\n' "$added" \
+	"$(awk -v a="$added" 'BEGIN{print (a <= 50) ? "met" : "MISSED"}')" \
+	"$(awk -v a="$nb" -v b="$nn" 'BEGIN{printf "%.2f", a/b}')"
+if [ -n "${nmed[podman]:-}" ]; then
+	r=$(awk -v a="$nb" -v b="${nmed[podman]}" 'BEGIN{printf "%.2f", a/b}')
+	printf '  %-34s %8s ms   mgr(bridge)/podman = %s (goal <= 0.5: %s)\n' "podman run --network none" "${nmed[podman]}" "$r" \
+		"$(awk -v r="$r" 'BEGIN{print (r <= 0.5) ? "met" : "MISSED"}')"
+	echo "  (podman's default network skipped: netavark's podman0 and firewall chains are shared host state)"
+else
+	echo "  podman: not installed or not loadable; skipped"
+fi
+if [ -n "${nmed[docker]:-}" ]; then
+	printf '  %-34s %8s ms   mgr(bridge)/docker = %s\n' "docker run (default bridge)" "${nmed[docker]}" \
+		"$(awk -v a="$nb" -v b="${nmed[docker]}" 'BEGIN{printf "%.2f", a/b}')"
+else
+	echo "  docker: no daemon answers; skipped"
+fi
+net_bench_cleanup

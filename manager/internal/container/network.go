@@ -236,6 +236,13 @@ func (s *Service) Disconnect(ctx context.Context, c *Container, name string) err
 	if err := s.setState(ctx, c); err != nil {
 		return err
 	}
+	// c's own hosts file must drop its address on the network and the
+	// peers it reached there; refreshPeers skips c.
+	if c.Running() {
+		if err := s.writeHosts(ctx, c); err != nil {
+			return err
+		}
+	}
 	return s.refreshPeers(ctx, name, c.ID)
 }
 

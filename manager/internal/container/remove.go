@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -39,9 +40,13 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 		}
 		s.waitShimGone(ctx, c.ID)
 	}
-	// A shim killed before it could clean up leaves runtime state.
-	if err := shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()}); err != nil && !errors.Is(err, shimapi.ErrShimAlive) {
-		return err
+	// A shim killed before it could clean up leaves runtime state. (A
+	// container created but never started has no shim state dir at all.)
+	if _, err := os.Stat(dir); err == nil {
+		err := shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()})
+		if err != nil && !errors.Is(err, shimapi.ErrShimAlive) {
+			return err
+		}
 	}
 	if err := s.unmountRootfs(c.ID); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	cniconfig "github.com/berthrun/berth/cni-config"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -167,7 +168,11 @@ func (m *Manager) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	if n.File == "" {
+	// The default network stays even when the config dir overrides it
+	// (as docker's bridge, and as `network prune` already treats it):
+	// removing the override would silently move every later container
+	// onto the embedded mgr0.
+	if n.File == "" || name == cniconfig.DefaultNetwork {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed: %w", name, errdefs.ErrConflict)
 	}
 	if err := os.Remove(n.File); err != nil {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -156,7 +157,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, netns string, reqs []
 		res, err := m.cni.AddNetworkList(ctx, list, m.runtimeConf(containerID, netns, r))
 		if err != nil {
 			// ADD may have got half way (a veth, a lease): DEL cleans up.
-			_ = m.cni.DelNetworkList(context.WithoutCancel(ctx), list, m.runtimeConf(containerID, netns, r))
+			_ = m.del(context.WithoutCancel(ctx), list, m.runtimeConf(containerID, netns, r))
 			_ = m.Detach(ctx, containerID, netns, done)
 			return nil, fmt.Errorf("attach to network %s: %w", r.Network, pluginError(err))
 		}
@@ -201,11 +202,36 @@ func (m *Manager) Detach(ctx context.Context, containerID, netns string, reqs []
 		if list == nil {
 			continue // never attached, or already detached
 		}
-		if err := m.cni.DelNetworkList(ctx, list, rc); err != nil {
+		if err := m.del(ctx, list, rc); err != nil {
 			errs = append(errs, fmt.Errorf("detach from network %s: %w", r.Network, pluginError(err)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// del runs CNI DEL over list. libcni stops at the first plugin that
+// fails, in reverse order, so a plugin that is not installed (the one a
+// failed ADD stopped at, or one removed since) would keep the plugins
+// before it from ever tearing down: a bridge's lease and masquerade chain
+// leaked. DEL then runs again over the plugins that are installed; a
+// missing plugin cannot be asked to undo anything, so that counts as done.
+func (m *Manager) del(ctx context.Context, list *libcni.NetworkConfigList, rc *libcni.RuntimeConf) error {
+	err := m.cni.DelNetworkList(ctx, list, rc)
+	if err == nil {
+		return nil
+	}
+	var present []*libcni.NetworkConfig
+	for _, p := range list.Plugins {
+		if _, ferr := invoke.FindInPath(p.Network.Type, m.cni.Path); ferr == nil {
+			present = append(present, p)
+		}
+	}
+	if len(present) == len(list.Plugins) {
+		return err
+	}
+	installed := *list
+	installed.Plugins = present
+	return m.cni.DelNetworkList(ctx, &installed, rc)
 }
 
 // cachedList is the config the container was attached with (from libcni's
@@ -238,7 +264,7 @@ func (m *Manager) Cleanup(ctx context.Context, containerID string) error {
 			continue
 		}
 		rc := &libcni.RuntimeConf{ContainerID: a.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
-		if err := m.cni.DelNetworkList(ctx, list, rc); err != nil {
+		if err := m.del(ctx, list, rc); err != nil {
 			errs = append(errs, fmt.Errorf("detach %.12s from %s: %w", containerID, a.Network, pluginError(err)))
 		}
 	}

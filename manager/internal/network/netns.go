@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,6 +32,14 @@ func NewNetNS(path string) error {
 			errc <- fmt.Errorf("unshare network namespace: %w", err)
 			return
 		}
+		// A new namespace's lo is down, and CNI plugins only configure
+		// their own interfaces: without this, 127.0.0.1 is unreachable in
+		// every container on a CNI network (runc brings lo up only in the
+		// namespaces it creates itself, as for --network none).
+		if err := loopbackUp(); err != nil {
+			errc <- err
+			return
+		}
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
 		if err := unix.Mount(src, path, "", unix.MS_BIND, ""); err != nil {
 			errc <- fmt.Errorf("bind network namespace: %w", err)
@@ -41,6 +50,18 @@ func NewNetNS(path string) error {
 	if err := <-errc; err != nil {
 		os.Remove(path)
 		return err
+	}
+	return nil
+}
+
+// loopbackUp sets lo up in the calling thread's network namespace.
+func loopbackUp() error {
+	lo, err := netlink.LinkByName("lo")
+	if err == nil {
+		err = netlink.LinkSetUp(lo)
+	}
+	if err != nil {
+		return fmt.Errorf("set lo up in new network namespace: %w", err)
 	}
 	return nil
 }
