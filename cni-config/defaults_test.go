@@ -20,7 +20,7 @@ func TestDefaultConfList(t *testing.T) {
 	for _, p := range list.Plugins {
 		types = append(types, p.Type)
 	}
-	want := []string{"bridge", "portmap", "firewall", "tuning"}
+	want := []string{"bridge", "portmap", "tuning"}
 	if len(types) != len(want) {
 		t.Fatalf("plugins = %v, want %v", types, want)
 	}

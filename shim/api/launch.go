@@ -40,6 +40,9 @@ type LaunchOptions struct {
 	Stdin bool
 	// Start starts the container right after creating it.
 	Start bool
+	// ExitCommand runs after the container exited and the shim wound
+	// down (the manager's cleanup); empty for none.
+	ExitCommand []string
 }
 
 // Args returns the shim's command line for o (without the binary).
@@ -65,6 +68,12 @@ func (o LaunchOptions) Args() []string {
 	}
 	if o.Start {
 		args = append(args, "--start")
+	}
+	if len(o.ExitCommand) > 0 {
+		args = append(args, "--exit-command", o.ExitCommand[0])
+		for _, a := range o.ExitCommand[1:] {
+			args = append(args, "--exit-command-arg", a)
+		}
 	}
 	return args
 }

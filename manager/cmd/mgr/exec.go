@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,6 +52,10 @@ var execCommand = &cli.Command{
 			Privileged: c.Bool("privileged"),
 		})
 		if err != nil {
+			var se *container.StartError
+			if errors.As(err, &se) {
+				return cli.Exit(se.Msg, se.Code)
+			}
 			return err
 		}
 		if c.Bool("detach") {

@@ -84,6 +84,7 @@ func newApp() *cli.App {
 			portCommand,
 			networkCommand,
 			versionCommand,
+			daemonCommand,
 			infoCommand,
 			imagesCommand,
 			pullCommand,
@@ -120,6 +121,7 @@ func setUsageError(cmds []*cli.Command) {
 // openEngine opens the in-process engine from the global flags.
 func openEngine(c *cli.Context) (*engine.Engine, error) {
 	return engine.Open(engine.Options{
+		Manager:          managerCommand(c),
 		Root:             c.String("root"),
 		RunRoot:          c.String("runroot"),
 		ConfigDir:        c.String("config"),
@@ -127,6 +129,21 @@ func openEngine(c *cli.Context) (*engine.Engine, error) {
 		CNIConfigDir:     c.String("cni-config-dir"),
 		CNIBinDirs:       c.StringSlice("cni-bin-dir"),
 	})
+}
+
+// managerCommand is how a shim calls this mgr back: the same binary with
+// the same roots, so its cleanup acts on the same store.
+func managerCommand(c *cli.Context) []string {
+	self, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	cmd := []string{self, "--root", c.String("root"), "--runroot", c.String("runroot"), "--config", c.String("config"),
+		"--cni-config-dir", c.String("cni-config-dir")}
+	for _, d := range c.StringSlice("cni-bin-dir") {
+		cmd = append(cmd, "--cni-bin-dir", d)
+	}
+	return cmd
 }
 
 // needArgs checks the argument count and says what is missing, as docker does.

@@ -295,7 +295,9 @@ func networkCheck(binDirs []string, nets *network.Manager) []string {
 		problems = append(problems, "IPv4 forwarding is off (net.ipv4.ip_forward=0): the bridge plugin turns it on when a gateway network is used; containers cannot reach beyond the host until then")
 	}
 	if _, err := exec.LookPath("iptables"); err != nil {
-		problems = append(problems, "iptables is not installed: port publishing (portmap), masquerade and the firewall plugin need it")
+		problems = append(problems, "iptables is not installed: port publishing (portmap) and masquerade need it")
+	} else if out, err := exec.Command("iptables", "-S", "FORWARD").Output(); err == nil && strings.Contains(string(out), "-P FORWARD DROP") {
+		problems = append(problems, "the host's FORWARD policy is DROP (docker sets it): containers on bridge networks cannot reach beyond the host nor be reached on published ports from other hosts; allow forwarding for the networks' subnets")
 	}
 	return problems
 }

@@ -122,7 +122,7 @@ var containerCommand = &cli.Command{
 		runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand,
 		{Name: "rm", Aliases: []string{"remove"}, Usage: rmCommand.Usage, ArgsUsage: rmCommand.ArgsUsage, Flags: rmCommand.Flags, Action: rmCommand.Action},
 		logsCommand, waitCommand, pauseCommand, unpauseCommand, renameCommand, execCommand, attachCommand,
-		topCommand, statsCommand, cpCommand,
+		topCommand, statsCommand, cpCommand, cleanupCommand,
 		{Name: "inspect", Usage: "display detailed information on one or more containers", ArgsUsage: "CONTAINER [CONTAINER...]", Action: func(c *cli.Context) error {
 			_ = c.Set("type", "container")
 			return inspectCommand.Action(c)
@@ -158,4 +158,35 @@ func pruneContainers(c *cli.Context) error {
 	fmt.Println()
 	fmt.Println("Total reclaimed space:", units.HumanSize(float64(freed)))
 	return nil
+}
+
+// cleanupCommand is what a container's shim runs when the container exits
+// (its exit command): tear down the network and rootfs now, and remove the
+// container when it was started detached with --rm.
+var cleanupCommand = &cli.Command{
+	Name:      "cleanup",
+	Usage:     "tear down an exited container's network and rootfs (run by its shim)",
+	ArgsUsage: "CONTAINER",
+	Hidden:    true,
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "rm", Usage: "remove the container too"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := needArgs(c, 1, 1); err != nil {
+			return err
+		}
+		e, err := openEngine(c)
+		if err != nil {
+			return err
+		}
+		// Get reconciles: the exit is recorded, the network and rootfs go.
+		ctr, err := e.Containers.Get(c.Context, c.Args().First())
+		if err != nil {
+			return err
+		}
+		if c.Bool("rm") && !ctr.Running() {
+			return e.Containers.Remove(c.Context, ctr, false)
+		}
+		return nil
+	},
 }

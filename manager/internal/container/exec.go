@@ -80,5 +80,10 @@ func (s *Service) Exec(ctx context.Context, c *Container, o ExecOptions) (*shima
 	if err != nil {
 		return nil, err
 	}
-	return s.shim(c.ID).Exec(ctx, raw)
+	stream, err := s.shim(c.ID).Exec(ctx, raw)
+	if err != nil {
+		// The runtime could not start the process: docker's 126/127.
+		return nil, startError(err.Error())
+	}
+	return stream, nil
 }

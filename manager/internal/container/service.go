@@ -10,12 +10,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/image"
 	"github.com/berthrun/berth/manager/internal/network"
@@ -30,6 +32,10 @@ type Paths struct {
 	RunRoot string // runtime root: <RunRoot>/c/<id12> (bundle + shim state)
 	Shim    string // shim binary
 	Runtime string // OCI runtime binary (rt)
+	// Manager is the command line that reaches this engine (mgr and its
+	// root flags); shims run "<Manager> container cleanup ID" when their
+	// container exits.
+	Manager []string
 }
 
 // Service manages containers.
@@ -138,6 +144,25 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 		return nil
 	}
 	dir := s.runDir(c.ID)
+	if _, err := shimapi.ReadExit(dir); err != nil && shimapi.Alive(ctx, dir) {
+		return nil // the common case: still running, nothing to do
+	}
+	// The container has exited (or its shim died): record it and tear
+	// down once. The shim's exit command and a waiting mgr both get here
+	// at the same moment; the lock makes the second one find it done.
+	unlock, err := lockFile(filepath.Join(s.dataDir(c.ID), "reconcile.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if rec, err := s.records.Get(ctx, c.ID); err == nil {
+		if fresh, err := decode(rec); err == nil {
+			c.State = fresh.State
+		}
+	}
+	if c.State.Status != StatusRunning && c.State.Status != StatusPaused && c.State.Status != StatusCreated {
+		return nil
+	}
 	exit, err := shimapi.ReadExit(dir)
 	if err != nil {
 		if c.State.Status == StatusCreated && c.State.Pid == 0 {
@@ -205,4 +230,22 @@ func (s *Service) ImageUser(ctx context.Context, img digest.Digest) (string, boo
 		}
 	}
 	return found, running, nil
+}
+
+// lockFile takes an exclusive lock on path (created if needed) and returns
+// its release. A missing parent dir (the container was removed meanwhile)
+// is not an error: there is nothing left to serialise.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
 }

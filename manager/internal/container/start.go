@@ -32,8 +32,15 @@ func (e *StartError) Error() string { return e.Msg }
 
 // Prepare mounts c's rootfs, writes its bundle and launches its shim, which
 // creates the container; it does not start it. The container's stdio can
-// be attached before Start, so a foreground run loses no output.
+// be attached before Start, so a foreground run loses no output; the
+// caller, who waits for the exit, removes an --rm container itself.
 func (s *Service) Prepare(ctx context.Context, c *Container) error {
+	return s.prepareRun(ctx, c, false)
+}
+
+// prepareRun is Prepare; with rmOnExit the shim's exit command also
+// removes the container (--rm with nobody waiting).
+func (s *Service) prepareRun(ctx context.Context, c *Container, rmOnExit bool) error {
 	if c.Running() {
 		return fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
 	}
@@ -48,7 +55,7 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	err := s.prepare(ctx, c, dir)
+	err := s.prepare(ctx, c, dir, rmOnExit)
 	if err != nil {
 		_ = s.unmountRootfs(c.ID)
 		_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
@@ -63,7 +70,7 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	return err
 }
 
-func (s *Service) prepare(ctx context.Context, c *Container, dir string) error {
+func (s *Service) prepare(ctx context.Context, c *Container, dir string, rmOnExit bool) error {
 	img, err := s.images.Get(ctx, c.Config.Image.String())
 	if err != nil {
 		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
@@ -99,6 +106,7 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string) error {
 		LogMaxSize:  logMaxSize,
 		LogMaxFiles: logMaxFiles,
 		Stdin:       c.Config.OpenStdin,
+		ExitCommand: s.exitCommand(c.ID, rmOnExit),
 	})
 	if err != nil {
 		if res != nil && res.Error != "" {
@@ -127,7 +135,7 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	if c.Running() {
 		return nil // docker: starting a running container is a no-op
 	}
-	if err := s.Prepare(ctx, c); err != nil {
+	if err := s.prepareRun(ctx, c, c.Config.AutoRemove); err != nil {
 		return err
 	}
 	if err := s.shim(c.ID).Start(ctx); err != nil {
@@ -150,4 +158,18 @@ func (s *Service) Attach(ctx context.Context, c *Container, stdin bool) (*shimap
 // Resize sets the size of c's terminal.
 func (s *Service) Resize(ctx context.Context, c *Container, width, height uint16) error {
 	return s.shim(c.ID).Resize(ctx, width, height)
+}
+
+// exitCommand is what c's shim runs once c has exited: mgr's cleanup, which
+// tears down the network and rootfs at once instead of at the next mgr
+// command, and removes c when it was run detached with --rm.
+func (s *Service) exitCommand(id string, rm bool) []string {
+	if len(s.paths.Manager) == 0 {
+		return nil
+	}
+	cmd := append(append([]string{}, s.paths.Manager...), "container", "cleanup")
+	if rm {
+		cmd = append(cmd, "--rm")
+	}
+	return append(cmd, id)
 }

@@ -177,3 +177,7 @@ func netIO(pid int) (rx, tx uint64) {
 	}
 	return rx, tx
 }
+
+// CPUTimes returns the sample's raw counters: ns of CPU used by the
+// container and by the whole host (for docker's cpu_stats).
+func (st *Stats) CPUTimes() (container, system uint64) { return st.cpuTotal, st.systemTotal }

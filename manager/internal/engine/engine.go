@@ -28,6 +28,7 @@ type Options struct {
 	CNIBinDirs       []string // CNI plugins (default /opt/cni/bin)
 	Shim             string   // shim binary (default: beside mgr, else $PATH)
 	Runtime          string   // OCI runtime (default: rt beside mgr, else $PATH)
+	Manager          []string // how shims call back into this engine (mgr + root flags)
 }
 
 // Engine is the manager's services, ready to use.
@@ -82,7 +83,7 @@ func Open(o Options) (*Engine, error) {
 		Options: o,
 		DB:      db,
 		Images:  images,
-		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime},
+		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime, Manager: o.Manager},
 			store.NewContainers(db), images, snaps, nets),
 		Networks:    nets,
 		Credentials: auth.New(filepath.Join(o.ConfigDir, "config.json")),

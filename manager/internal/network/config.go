@@ -24,9 +24,12 @@ type Network struct {
 	Subnets  []string
 	Gateways []string
 	Internal bool
-	Bridge   string // the Linux bridge of a bridge network
-	Labels   map[string]string
-	list     *libcni.NetworkConfigList
+	// Masquerade: mgr keeps one MASQUERADE rule for the whole subnet
+	// instead of the bridge plugin's chain per container (ipMasq).
+	Masquerade bool
+	Bridge     string // the Linux bridge of a bridge network
+	Labels     map[string]string
+	list       *libcni.NetworkConfigList
 }
 
 // load reads every network in the config dir, plus the embedded default
@@ -83,6 +86,7 @@ type pluginConf struct {
 	IsGateway *bool             `json:"isGateway"`
 	Labels    map[string]string `json:"mgr.labels"`
 	Internal  bool              `json:"mgr.internal"`
+	Masq      bool              `json:"mgr.masquerade"`
 	IPAM      struct {
 		Type    string `json:"type"`
 		Subnet  string `json:"subnet"`
@@ -109,6 +113,7 @@ func describe(list *libcni.NetworkConfigList) (*Network, error) {
 			}
 			n.Labels = pc.Labels
 			n.Internal = pc.Internal
+			n.Masquerade = pc.Masq
 		}
 		if pc.IPAM.Subnet != "" {
 			n.Subnets = append(n.Subnets, pc.IPAM.Subnet)
@@ -134,15 +139,30 @@ func overlaps(a, b string) bool {
 	return na.Contains(nb.IP) || nb.Contains(na.IP)
 }
 
-// withDataDir points host-local IPAM at mgr's own lease dir (unless the
-// config names one), so leases live under mgr's data root.
-func (m *Manager) withDataDir(list *libcni.NetworkConfigList) (*libcni.NetworkConfigList, error) {
+// forAttach is the network's conflist as one attachment runs it: host-local
+// IPAM points at mgr's own lease dir (unless the config names one), so
+// leases live under mgr's data root; and without published ports the
+// portmap plugin is left out (it would only run iptables to find nothing
+// to do). libcni caches the list it ran, so DEL runs the same.
+func (m *Manager) forAttach(list *libcni.NetworkConfigList, ports bool) (*libcni.NetworkConfigList, error) {
 	var raw map[string]any
 	if err := json.Unmarshal(list.Bytes, &raw); err != nil {
 		return nil, err
 	}
 	plugins, _ := raw["plugins"].([]any)
 	changed := false
+	if !ports {
+		kept := plugins[:0:0]
+		for _, p := range plugins {
+			if pm, _ := p.(map[string]any); pm["type"] == "portmap" {
+				changed = true
+				continue
+			}
+			kept = append(kept, p)
+		}
+		plugins = kept
+		raw["plugins"] = plugins
+	}
 	for _, p := range plugins {
 		pm, _ := p.(map[string]any)
 		ipam, _ := pm["ipam"].(map[string]any)

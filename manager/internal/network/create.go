@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -92,9 +93,12 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 			"type":        "bridge",
 			"bridge":      bridgeName(o.Name),
 			"isGateway":   !o.Internal,
-			"ipMasq":      !o.Internal,
+			"ipMasq":      false, // mgr's one rule per network instead (masquerade.go)
 			"hairpinMode": true,
 			"ipam":        ipam,
+		}
+		if !o.Internal {
+			first["mgr.masquerade"] = true
 		}
 	case "macvlan", "ipvlan":
 		first = map[string]any{"type": o.Driver, "master": o.Parent, "ipam": ipam}
@@ -114,8 +118,7 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	if o.Driver == "bridge" {
 		plugins = append(plugins,
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
-			map[string]any{"type": "firewall"},
-			map[string]any{"type": "tuning"})
+			map[string]any{"type": "tuning"}) // no firewall: see cni-config's package doc
 	}
 	data, err := json.MarshalIndent(map[string]any{"cniVersion": "1.0.0", "name": o.Name, "plugins": plugins}, "", "  ")
 	if err != nil {
@@ -177,6 +180,9 @@ func (m *Manager) Remove(name string) error {
 	}
 	if err := os.Remove(n.File); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
+	}
+	if n.Masquerade {
+		removeMasquerade(context.Background(), n)
 	}
 	// The bridge plugin never deletes its bridge; an unused network's
 	// bridge would otherwise stay on the host for ever.

@@ -149,15 +149,34 @@ func (m *Manager) Attach(ctx context.Context, containerID, netns string, reqs []
 			_ = m.Detach(ctx, containerID, netns, done)
 			return nil, err
 		}
-		list, err := m.withDataDir(n.list)
+		list, err := m.forAttach(n.list, len(r.Ports) > 0)
 		if err != nil {
 			_ = m.Detach(ctx, containerID, netns, done)
 			return nil, err
 		}
-		res, err := m.cni.AddNetworkList(ctx, list, m.runtimeConf(containerID, netns, r))
+		if n.Masquerade {
+			if err := ensureMasquerade(ctx, n); err != nil {
+				_ = m.Detach(ctx, containerID, netns, done)
+				return nil, err
+			}
+		}
+		rc := m.runtimeConf(containerID, netns, r)
+		// Record the intent first: libcni caches a result only once the
+		// whole ADD succeeded, and a manager killed half way would leave
+		// a lease and rules nothing knows how to tear down.
+		if err := m.writeIntent(list, rc); err != nil {
+			_ = m.Detach(ctx, containerID, netns, done)
+			return nil, err
+		}
+		res, err := m.cni.AddNetworkList(ctx, list, rc)
+		if err == nil {
+			m.dropIntent(rc.ContainerID, list.Name, rc.IfName)
+		}
 		if err != nil {
 			// ADD may have got half way (a veth, a lease): DEL cleans up.
-			_ = m.del(context.WithoutCancel(ctx), list, m.runtimeConf(containerID, netns, r))
+			if m.del(context.WithoutCancel(ctx), list, rc) == nil {
+				m.dropIntent(rc.ContainerID, list.Name, rc.IfName)
+			}
 			_ = m.Detach(ctx, containerID, netns, done)
 			return nil, fmt.Errorf("attach to network %s: %w", r.Network, pluginError(err))
 		}
@@ -268,6 +287,24 @@ func (m *Manager) Cleanup(ctx context.Context, containerID string) error {
 			errs = append(errs, fmt.Errorf("detach %.12s from %s: %w", containerID, a.Network, pluginError(err)))
 		}
 	}
+	// ADDs that never finished (the manager died during them).
+	intents, err := m.intents(containerID)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, in := range intents {
+		list, err := libcni.ConfListFromBytes(in.Config)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rc := &libcni.RuntimeConf{ContainerID: in.ContainerID, NetNS: in.NetNS, IfName: in.IfName, Args: in.Args, CapabilityArgs: in.CapabilityArgs}
+		if err := m.del(ctx, list, rc); err != nil {
+			errs = append(errs, fmt.Errorf("undo the unfinished attach of %.12s to %s: %w", containerID, in.Network, pluginError(err)))
+			continue
+		}
+		m.dropIntent(in.ContainerID, in.Network, in.IfName)
+	}
 	if len(containerID) >= 12 {
 		if err := RemoveNetNS(m.NetNSPath(containerID)); err != nil {
 			errs = append(errs, err)
@@ -284,6 +321,16 @@ func (m *Manager) Attached() ([]string, error) {
 	}
 	seen := map[string]bool{}
 	var ids []string
+	intents, err := m.intents("")
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range intents {
+		if !seen[in.ContainerID] {
+			seen[in.ContainerID] = true
+			ids = append(ids, in.ContainerID)
+		}
+	}
 	for _, a := range atts {
 		if !seen[a.ContainerID] {
 			seen[a.ContainerID] = true

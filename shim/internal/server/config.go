@@ -25,7 +25,16 @@ type Config struct {
 	LogMaxFiles int
 	Stdin       bool
 	Start       bool
+	// ExitCommand runs once the container has exited and the shim has
+	// wound down (conmon's --exit-command): the manager's cleanup.
+	ExitCommand []string
 }
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint(*l) }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // ParseFlags parses the shim's command line. Relative paths are made
 // absolute, since the daemon side runs in "/".
@@ -50,8 +59,15 @@ func ParseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.IntVar(&c.LogMaxFiles, "log-max-files", 1, "log files kept, the current one included")
 	fs.BoolVar(&c.Stdin, "stdin", false, "keep the container's stdin open for attach clients")
 	fs.BoolVar(&c.Start, "start", false, "start the container right after creating it")
+	var exitCmd string
+	var exitArgs stringList
+	fs.StringVar(&exitCmd, "exit-command", "", "program to run after the container exited and the shim wound down")
+	fs.Var(&exitArgs, "exit-command-arg", "argument for --exit-command (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if exitCmd != "" {
+		c.ExitCommand = append([]string{exitCmd}, exitArgs...)
 	}
 	if c.ID == "" || c.Bundle == "" || c.StateDir == "" {
 		fs.Usage()

@@ -10,11 +10,13 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/berthrun/berth/shim/api"
@@ -154,6 +156,23 @@ func (s *shim) abort() {
 	}
 	os.Remove(s.path(api.PidFile))
 	os.Remove(s.path(api.InitPidFile))
+}
+
+// runExitCommand starts the exit command in its own session and does not
+// wait: the shim is about to exit, and the command (the manager's cleanup,
+// which may remove this state dir) must not depend on it.
+func (s *shim) runExitCommand() {
+	if len(s.cfg.ExitCommand) == 0 {
+		return
+	}
+	cmd := exec.Command(s.cfg.ExitCommand[0], s.cfg.ExitCommand[1:]...)
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		s.log.Printf("exit command: %v", err)
+		return
+	}
+	_ = cmd.Process.Release()
 }
 
 func (s *shim) create(ctx context.Context) error {
@@ -351,4 +370,5 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	}
 	os.Remove(s.path(api.PidFile))
 	os.Remove(s.path(api.InitPidFile))
+	s.runExitCommand()
 }

@@ -1,0 +1,500 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	ctypes "github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
+
+	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/runtime/signalname"
+	shimapi "github.com/berthrun/berth/shim/api"
+)
+
+func (s *Server) container(r *http.Request) (*container.Container, error) {
+	return s.e.Containers.Get(r.Context(), r.PathValue("id"))
+}
+
+func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
+	var req ctypes.CreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	cfg, err := containerConfig(&req)
+	if err != nil {
+		return err
+	}
+	c, err := s.e.Containers.Create(r.Context(), r.URL.Query().Get("name"), cfg)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, ctypes.CreateResponse{ID: c.ID, Warnings: []string{}})
+}
+
+func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.e.Containers.List(r.Context())
+	if err != nil {
+		return err
+	}
+	all := boolParam(r, "all")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	out := []ctypes.Summary{}
+	for _, c := range list {
+		if !all && !c.Running() && len(f["status"]) == 0 && len(f["exited"]) == 0 {
+			continue
+		}
+		if !matchContainer(c, f) {
+			continue
+		}
+		out = append(out, containerSummary(c, s.args(r.Context(), c)))
+	}
+	sortNewestFirst(out) // as docker lists them
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func sortNewestFirst(list []ctypes.Summary) {
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && list[j].Created > list[j-1].Created; j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+}
+
+// args is the command c runs: its entrypoint and cmd over the image's.
+func (s *Server) args(ctx context.Context, c *container.Container) []string {
+	if img, err := s.e.Images.Get(ctx, c.Config.Image.String()); err == nil {
+		return container.Args(c.Config, img)
+	}
+	return append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
+}
+
+func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	resp, err := s.e.Containers.Inspect(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	for _, ex := range s.execs.forContainer(c.ID) {
+		resp.ExecIDs = append(resp.ExecIDs, ex)
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	if c.Running() {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if err := s.start(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// start starts c and watches it; a container that fails to start and
+// asked for AutoRemove is removed, as docker does.
+func (s *Server) start(ctx context.Context, c *container.Container) error {
+	err := s.e.Containers.Start(ctx, c)
+	if err == nil {
+		s.mon.watch(c.ID)
+		return nil
+	}
+	code := 125
+	var se *container.StartError
+	if errors.As(err, &se) {
+		code = se.Code
+	}
+	if c.Config.AutoRemove {
+		if rerr := s.e.Containers.Remove(context.WithoutCancel(ctx), c, true); rerr == nil {
+			s.mon.removed(c.ID, code)
+		}
+	} else {
+		s.mon.exited(c.ID, code)
+	}
+	return err
+}
+
+// stopTimeout reads the `t` query parameter (seconds; negative: wait for ever).
+func stopTimeout(r *http.Request) (*time.Duration, error) {
+	v := r.URL.Query().Get("t")
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, invalidf("invalid value for t: %q", v)
+	}
+	d := time.Duration(n) * time.Second
+	if n < 0 {
+		d = 100 * 365 * 24 * time.Hour
+	}
+	return &d, nil
+}
+
+func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	timeout, err := stopTimeout(r)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if sig := r.URL.Query().Get("signal"); sig != "" {
+		if _, err := signalname.Parse(sig); err != nil {
+			return invalidf("%v", err)
+		}
+		c.Config.StopSignal = sig
+	}
+	if err := s.e.Containers.Stop(r.Context(), c, timeout); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	timeout, err := stopTimeout(r)
+	if err != nil {
+		return err
+	}
+	if sig := r.URL.Query().Get("signal"); sig != "" {
+		c.Config.StopSignal = sig
+	}
+	if err := s.e.Containers.Stop(r.Context(), c, timeout); err != nil {
+		return err
+	}
+	if err := s.start(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) killContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	sig := unix.SIGKILL
+	if v := r.URL.Query().Get("signal"); v != "" {
+		if sig, err = signalname.Parse(v); err != nil {
+			return invalidf("%v", err)
+		}
+	}
+	if !c.Running() {
+		return conflictf("cannot kill container: %s: container %s is not running", r.PathValue("id"), c.ID)
+	}
+	if err := s.e.Containers.Kill(r.Context(), c, sig); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	if err := s.e.Containers.Remove(r.Context(), c, boolParam(r, "force")); err != nil {
+		return err
+	}
+	s.mon.removed(c.ID, c.State.ExitCode)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// waitContainer registers the waiter, then sends the headers (the CLI only
+// starts the container once it has them), then blocks for the condition.
+func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	cond := r.URL.Query().Get("condition")
+	switch cond {
+	case "", "not-running", "next-exit", "removed":
+	default:
+		return invalidf("invalid condition: %q", cond)
+	}
+	exit, cancelExit := s.mon.onExit(c.ID)
+	defer cancelExit()
+	removed, cancelRemoved := s.mon.onRemoved(c.ID)
+	defer cancelRemoved()
+	if c.Running() {
+		s.mon.watch(c.ID) // started by someone else (mgr start)
+	}
+	// Re-read after registering: an exit in between is then seen here.
+	if c, err = s.container(r); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
+
+	code := c.State.ExitCode
+	ctx := r.Context()
+	waitExit := cond == "next-exit" || c.Running() || (cond == "removed" && c.State.Status == container.StatusCreated)
+	if waitExit {
+		select {
+		case code = <-exit:
+		case <-removed:
+			return jsonEncode(w, ctypes.WaitResponse{StatusCode: int64(code)})
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	if cond == "removed" {
+		select {
+		case <-removed:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	return jsonEncode(w, ctypes.WaitResponse{StatusCode: int64(code)})
+}
+
+// attachContainer hijacks the connection and joins c's stdio. A container
+// that is not running yet gets its shim now (without starting), so the
+// CLI's attach-then-start loses no output.
+func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	if !c.Running() {
+		if err := s.e.Containers.Prepare(r.Context(), c); err != nil {
+			var se *container.StartError
+			if !errors.As(err, &se) {
+				return err
+			}
+			// The process cannot start (command not found...): the
+			// client's start will say why; the session just ends then.
+			return s.attachUnstartable(w, r, c)
+		}
+	}
+	stdin := boolParam(r, "stdin") && c.Config.OpenStdin
+	stream, err := s.e.Containers.Attach(context.WithoutCancel(r.Context()), c, stdin)
+	if err != nil {
+		return err
+	}
+	conn, br, err := hijack(w, r, c.Config.Tty)
+	if err != nil {
+		stream.Close()
+		return err
+	}
+	q := r.URL.Query()
+	wantOut := !q.Has("stdout") || boolParam(r, "stdout")
+	wantErr := !q.Has("stderr") || boolParam(r, "stderr")
+	pipeSession(conn, br, stream, c.Config.Tty, stdin, wantOut, wantErr, nil)
+	return nil
+}
+
+// attachUnstartable serves the attach of a container whose process
+// cannot start: an empty session, held until the start that the client
+// sends next has failed (or a minute has passed).
+func (s *Server) attachUnstartable(w http.ResponseWriter, r *http.Request, c *container.Container) error {
+	exit, cancelExit := s.mon.onExit(c.ID)
+	defer cancelExit()
+	removed, cancelRemoved := s.mon.onRemoved(c.ID)
+	defer cancelRemoved()
+	conn, _, err := hijack(w, r, c.Config.Tty)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	select {
+	case <-exit:
+	case <-removed:
+	case <-time.After(time.Minute):
+	}
+	return nil
+}
+
+// pipeSession copies a shim stream to a hijacked connection (framed unless
+// tty) and, with stdin, the connection's bytes to the stream, until the
+// process exits; then it closes both. Half-closing the connection is not
+// hanging up: output goes on. onExit, if set, gets the exit status before
+// the connection closes.
+func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, tty, stdin, wantOut, wantErr bool, onExit func(*shimapi.ExitStatus)) {
+	defer conn.Close()
+	defer stream.Close()
+	if stdin {
+		go func() {
+			_, _ = io.Copy(stream, br)
+			if tty {
+				// A TTY session ends with its input; the process lives on.
+				conn.Close()
+				stream.Close()
+				return
+			}
+			_ = stream.CloseStdin()
+		}()
+	}
+	out := &muxWriter{w: conn, raw: tty}
+	var stdout, stderr io.Writer
+	if wantOut {
+		stdout = streamWriter{out, streamStdout}
+	}
+	if wantErr {
+		stderr = streamWriter{out, streamStderr}
+	}
+	st, err := stream.Copy(stdout, stderr)
+	if onExit != nil {
+		onExit(st)
+	}
+	_ = err
+}
+
+func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	width, height, err := size(r)
+	if err != nil {
+		return err
+	}
+	if err := s.e.Containers.Resize(r.Context(), c, width, height); err != nil && c.Running() {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func size(r *http.Request) (width, height uint16, err error) {
+	q := r.URL.Query()
+	h, err1 := strconv.ParseUint(q.Get("h"), 10, 16)
+	wd, err2 := strconv.ParseUint(q.Get("w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, invalidf("invalid size h=%q w=%q", q.Get("h"), q.Get("w"))
+	}
+	return uint16(wd), uint16(h), nil
+}
+
+func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	o := container.LogOptions{Follow: boolParam(r, "follow"), Tail: -1}
+	if t := q.Get("tail"); t != "" && t != "all" {
+		if o.Tail, err = strconv.Atoi(t); err != nil {
+			return invalidf("invalid tail %q", t)
+		}
+	}
+	if v := q.Get("since"); v != "" && v != "0" {
+		if o.Since, err = unixTime(v); err != nil {
+			return err
+		}
+	}
+	var until time.Time
+	if v := q.Get("until"); v != "" && v != "0" {
+		if until, err = unixTime(v); err != nil {
+			return err
+		}
+	}
+	wantOut, wantErr := boolParam(r, "stdout"), boolParam(r, "stderr")
+	stamps := boolParam(r, "timestamps")
+	w.Header().Set("Content-Type", "application/vnd.docker.multiplexed-stream")
+	if c.Config.Tty {
+		w.Header().Set("Content-Type", "application/vnd.docker.raw-stream")
+	}
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	out := &muxWriter{w: w, raw: c.Config.Tty, fl: func() { _ = rc.Flush() }}
+	err = s.e.Containers.Logs(r.Context(), c, o, func(e container.LogEntry) error {
+		if !until.IsZero() && e.Time.After(until) {
+			return nil
+		}
+		id := streamStdout
+		if e.Stream == "stderr" {
+			if !wantErr {
+				return nil
+			}
+			id = streamStderr
+		} else if !wantOut {
+			return nil
+		}
+		line := e.Log
+		if stamps {
+			line = e.Time.UTC().Format(time.RFC3339Nano) + " " + line
+		}
+		if err := out.write(id, []byte(line)); err != nil {
+			return context.Canceled // the client left
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// Too late for an error answer: the stream just ends.
+		s.log.WithError(err).WithField("id", c.ID[:12]).Warn("logs")
+	}
+	return nil
+}
+
+// unixTime reads docker's "seconds[.nanoseconds]".
+func unixTime(v string) (time.Time, error) {
+	secs, frac, _ := strings.Cut(v, ".")
+	sec, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil {
+		return time.Time{}, invalidf("invalid time %q", v)
+	}
+	var nsec int64
+	if frac != "" {
+		frac = (frac + "000000000")[:9]
+		nsec, _ = strconv.ParseInt(frac, 10, 64)
+	}
+	return time.Unix(sec, nsec), nil
+}
+
+func (s *Server) topContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	var psArgs []string
+	if a := r.URL.Query().Get("ps_args"); a != "" {
+		psArgs = strings.Fields(a)
+	}
+	out, err := s.e.Containers.Top(r.Context(), c, psArgs)
+	if err != nil {
+		return err
+	}
+	resp, err := topResponse(out)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
