@@ -162,11 +162,12 @@ func TestShimKilled(t *testing.T) {
 
 // TestLeakCheckDetects proves the leak check is not vacuous: while a
 // container runs it must report its mount, shim, state dirs, runtime state,
-// netns, bridge port, iptables rules and cgroups.
+// netns, bridge port, iptables rules and cgroups. (A published port is what
+// gives a container iptables rules of its own: portmap's DNAT chain.)
 func TestLeakCheckDetects(t *testing.T) {
 	t.Parallel()
 	m := newMgr(t)
-	id := m.RunD("busybox", "sleep", "1000")
+	id := m.RunD("-p", "80", "busybox", "sleep", "1000")
 	leaks := strings.Join(m.Leaks(), "\n")
 	for _, want := range []string{
 		"mount: " + filepath.Join(m.RunRoot, "c", id[:12], "rootfs") + " (overlay)",

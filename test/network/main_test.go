@@ -65,7 +65,7 @@ func run(m *testing.M) int {
 			return fail("%s missing or not executable: run make build (%v)", p, err)
 		}
 	}
-	for _, p := range []string{"bridge", "host-local", "portmap", "firewall", "tuning", "ptp"} {
+	for _, p := range []string{"bridge", "host-local", "portmap", "tuning", "ptp"} {
 		p = filepath.Join("/opt/cni/bin", p)
 		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
 			return fail("CNI plugin %s missing: run hack/setup.sh (%v)", p, err)

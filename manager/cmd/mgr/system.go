@@ -87,7 +87,7 @@ var infoCommand = &cli.Command{
 		fmt.Printf("Storage Driver: overlay\n")
 		fmt.Printf("Logging Driver: json-file (max-size 10m, max-file 3)\n")
 		fmt.Printf("Cgroup Driver: cgroupfs\nCgroup Version: %s\n", cgroup)
-		fmt.Printf("Network: none, host (bridge networking: not yet)\n")
+		fmt.Printf("Network: bridge (CNI, default), none, host, and every conflist in %s\n", e.CNIConfigDir)
 		fmt.Printf("Runtimes: rt (%s)\nDefault Runtime: rt\n", e.Runtime)
 		fmt.Printf("Security Options:\n seccomp\n  Profile: builtin (docker's default)\n")
 		fmt.Printf("Kernel Version: %s\n", unix.ByteSliceToString(uts.Release[:]))

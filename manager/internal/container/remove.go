@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -48,6 +49,13 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 			return err
 		}
 	}
+	// The shim's exit command may be tearing down at this moment: take
+	// the container's lock so the network is torn down once.
+	unlock, err := lockFile(filepath.Join(s.dataDir(c.ID), "reconcile.lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.unmountRootfs(c.ID); err != nil {
 		return err
 	}
