@@ -259,8 +259,12 @@ func (m *Mgr) Status(nameOrID string) string {
 
 // Inspect is the part of `mgr inspect` the tests read.
 type Inspect struct {
-	ID    string `json:"Id"`
-	Name  string
+	ID     string `json:"Id"`
+	Name   string
+	Mounts []struct {
+		Type, Name, Source, Destination string
+		RW                              bool
+	}
 	Path  string
 	Args  []string
 	State struct {

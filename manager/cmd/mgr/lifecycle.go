@@ -159,7 +159,13 @@ var rmCommand = &cli.Command{
 	},
 	Action: func(c *cli.Context) error {
 		return eachContainer(c, true, func(e *engine.Engine, ctr *container.Container) error {
-			return e.Containers.Remove(c.Context, ctr, c.Bool("force"))
+			if err := e.Containers.Remove(c.Context, ctr, c.Bool("force")); err != nil {
+				return err
+			}
+			if c.Bool("volumes") {
+				return e.Containers.RemoveAnonymousVolumes(c.Context, ctr)
+			}
+			return nil
 		})
 	},
 }

@@ -112,7 +112,7 @@ func createPulling(c *cli.Context, e *engine.Engine, cfg container.Config) (*con
 // status, and removes it when --rm asked for that.
 func startFailed(ctx context.Context, e *engine.Engine, ctr *container.Container, err error) error {
 	if ctr.Config.AutoRemove {
-		if rerr := e.Containers.Remove(context.WithoutCancel(ctx), ctr, true); rerr != nil {
+		if rerr := removeWithVolumes(context.WithoutCancel(ctx), e, ctr); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
@@ -187,7 +187,7 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 			return 0, err
 		}
 		if ctr.Config.AutoRemove {
-			if err := e.Containers.Remove(context.WithoutCancel(ctx), ctr, true); err != nil {
+			if err := removeWithVolumes(context.WithoutCancel(ctx), e, ctr); err != nil {
 				return r.code, err
 			}
 		}
@@ -201,4 +201,13 @@ func exitWith(code int) error {
 		return nil
 	}
 	return cli.Exit("", code)
+}
+
+// removeWithVolumes is --rm's removal: the container and its anonymous
+// volumes, as docker does.
+func removeWithVolumes(ctx context.Context, e *engine.Engine, ctr *container.Container) error {
+	if err := e.Containers.Remove(ctx, ctr, true); err != nil {
+		return err
+	}
+	return e.Containers.RemoveAnonymousVolumes(ctx, ctr)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/volume"
 )
 
 // createFlags are the flags of run and create, in docker's spelling.
@@ -301,12 +302,19 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 	return rp, nil
 }
 
-// parseVolume reads -v HOST:CONTAINER[:ro|rw]. Named volumes (no leading
-// slash on the host side) come with the volume work.
+// parseVolume reads -v HOST-DIR:CONTAINER-DIR[:ro|rw] (a bind mount),
+// -v NAME:CONTAINER-DIR[:ro|rw] (a named volume, made on first use) and
+// -v CONTAINER-DIR (an anonymous volume).
 func parseVolume(v string) (container.Mount, error) {
 	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return container.Mount{}, fmt.Errorf("invalid volume %q: want HOST-DIR:CONTAINER-DIR[:ro]: %w", v, errdefs.ErrInvalidArgument)
+	if len(parts) == 1 {
+		if !filepath.IsAbs(parts[0]) {
+			return container.Mount{}, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", v, errdefs.ErrInvalidArgument)
+		}
+		return container.Mount{Type: "volume", Destination: parts[0], Anonymous: true}, nil
+	}
+	if len(parts) > 3 {
+		return container.Mount{}, fmt.Errorf("invalid volume %q: want HOST-DIR|NAME:CONTAINER-DIR[:ro]: %w", v, errdefs.ErrInvalidArgument)
 	}
 	m := container.Mount{Type: "bind", Source: parts[0], Destination: parts[1]}
 	if len(parts) == 3 {
@@ -319,7 +327,14 @@ func parseVolume(v string) (container.Mount, error) {
 		}
 	}
 	if !filepath.IsAbs(m.Source) {
-		return m, fmt.Errorf("invalid volume %q: named volumes are not supported yet; give an absolute host path: %w", v, errdefs.ErrNotImplemented)
+		if !volume.ValidName(m.Source) {
+			return m, fmt.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name: %w", v, m.Source, errdefs.ErrInvalidArgument)
+		}
+		m.Type, m.Name, m.Source = "volume", m.Source, ""
+		if !filepath.IsAbs(m.Destination) {
+			return m, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", v, errdefs.ErrInvalidArgument)
+		}
+		return m, nil
 	}
 	return m, checkMount(m, v)
 }
@@ -330,8 +345,11 @@ func parseMount(v string) (container.Mount, error) {
 		k, val, _ := strings.Cut(kv, "=")
 		switch k {
 		case "type":
-			if val != "bind" {
-				return m, fmt.Errorf("--mount %q: only type=bind is supported yet: %w", v, errdefs.ErrNotImplemented)
+			switch val {
+			case "bind", "volume":
+				m.Type = val
+			default:
+				return m, fmt.Errorf("--mount %q: type must be bind or volume: %w", v, errdefs.ErrInvalidArgument)
 			}
 		case "source", "src":
 			m.Source = val
@@ -342,6 +360,18 @@ func parseMount(v string) (container.Mount, error) {
 		default:
 			return m, fmt.Errorf("--mount %q: unknown key %q: %w", v, k, errdefs.ErrInvalidArgument)
 		}
+	}
+	if m.Type == "volume" {
+		m.Name, m.Source = m.Source, ""
+		if m.Name == "" {
+			m.Anonymous = true
+		} else if !volume.ValidName(m.Name) {
+			return m, fmt.Errorf("--mount %q: invalid volume name: %w", v, errdefs.ErrInvalidArgument)
+		}
+		if !filepath.IsAbs(m.Destination) {
+			return m, fmt.Errorf("invalid mount %q: the container path must be absolute: %w", v, errdefs.ErrInvalidArgument)
+		}
+		return m, nil
 	}
 	return m, checkMount(m, v)
 }

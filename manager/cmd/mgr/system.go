@@ -185,7 +185,7 @@ var cleanupCommand = &cli.Command{
 			return err
 		}
 		if c.Bool("rm") && !ctr.Running() {
-			return e.Containers.Remove(c.Context, ctr, false)
+			return removeWithVolumes(c.Context, e, ctr)
 		}
 		return nil
 	},

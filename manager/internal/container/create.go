@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -41,6 +43,27 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 	}
 	if name != "" && !validName.MatchString(name) {
 		return nil, fmt.Errorf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)
+	}
+	// The image's VOLUMEs that no -v covers get anonymous volumes.
+	for dst := range img.Config.Config.Volumes {
+		if !slices.ContainsFunc(cfg.Mounts, func(m Mount) bool { return path.Clean(m.Destination) == path.Clean(dst) }) {
+			cfg.Mounts = append(cfg.Mounts, Mount{Type: "volume", Destination: dst, Anonymous: true})
+		}
+	}
+	// Volumes are made at create, as docker does: named ones on first use.
+	for i, m := range cfg.Mounts {
+		if m.Type != "volume" {
+			continue
+		}
+		if m.Anonymous {
+			v, err := s.volumes.Create(ctx, "", nil, true)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Mounts[i].Name = v.Name
+		} else if _, _, err := s.volumes.Ensure(ctx, m.Name); err != nil {
+			return nil, err
+		}
 	}
 	id := newID()
 	if name == "" {

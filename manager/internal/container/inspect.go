@@ -103,7 +103,11 @@ func (s *Service) Inspect(ctx context.Context, c *Container) (*ctypes.InspectRes
 		resp.Path, resp.Args = args[0], args[1:]
 	}
 	for _, m := range c.Config.Mounts {
-		resp.Mounts = append(resp.Mounts, ctypes.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly})
+		src := m.Source
+		if m.Type == "volume" {
+			src = s.volumes.Path(m.Name)
+		}
+		resp.Mounts = append(resp.Mounts, ctypes.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: src, Destination: m.Destination, RW: !m.ReadOnly})
 	}
 	return resp, nil
 }

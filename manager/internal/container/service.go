@@ -23,6 +23,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
+	"github.com/berthrun/berth/manager/internal/volume"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
 
@@ -45,11 +46,12 @@ type Service struct {
 	images    *image.Service
 	snapshots *snapshot.Snapshotter
 	networks  *network.Manager
+	volumes   *volume.Service
 }
 
 // New returns the container service.
-func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager) *Service {
-	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets}
+func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service) *Service {
+	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols}
 }
 
 // dataDir holds what survives the container's runs: rw layer, logs, etc files.

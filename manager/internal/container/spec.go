@@ -66,7 +66,11 @@ func (s *Service) buildSpec(c *Container, img *image.Image, etc map[string]strin
 		if m.ReadOnly {
 			opts = append(opts, "ro")
 		}
-		mounts = append(mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: opts})
+		src := m.Source
+		if m.Type == "volume" {
+			src = s.volumes.Path(m.Name)
+		}
+		mounts = append(mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: opts})
 	}
 	if cfg.Init {
 		initBin, err := findInit()

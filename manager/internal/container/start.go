@@ -78,6 +78,9 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string, rmOnExi
 	if err := s.mountRootfs(ctx, c); err != nil {
 		return err
 	}
+	if err := s.populateVolumes(c); err != nil {
+		return err
+	}
 	if err := s.setupNetwork(ctx, c); err != nil {
 		return err
 	}

@@ -59,7 +59,8 @@ type Mount struct {
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
 	ReadOnly    bool   `json:"readOnly,omitempty"`
-	Name        string `json:"name,omitempty"` // volume name
+	Name        string `json:"name,omitempty"`      // volume name
+	Anonymous   bool   `json:"anonymous,omitempty"` // made for the image's VOLUME; rm -v removes it
 }
 
 // Resources are cgroup limits.

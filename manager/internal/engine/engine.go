@@ -16,6 +16,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
+	"github.com/berthrun/berth/manager/internal/volume"
 )
 
 // Options locate the engine's state.
@@ -38,6 +39,7 @@ type Engine struct {
 	Images      *image.Service
 	Containers  *container.Service
 	Networks    *network.Manager
+	Volumes     *volume.Service
 	Credentials *auth.File
 }
 
@@ -73,6 +75,7 @@ func Open(o Options) (*Engine, error) {
 	if len(o.CNIBinDirs) == 0 {
 		o.CNIBinDirs = []string{"/opt/cni/bin"}
 	}
+	vols := volume.New(filepath.Join(o.Root, "volumes"), store.NewVolumes(db))
 	nets := network.New(network.Options{
 		ConfDir:  o.CNIConfigDir,
 		BinDirs:  o.CNIBinDirs,
@@ -84,8 +87,9 @@ func Open(o Options) (*Engine, error) {
 		DB:      db,
 		Images:  images,
 		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime, Manager: o.Manager},
-			store.NewContainers(db), images, snaps, nets),
+			store.NewContainers(db), images, snaps, nets, vols),
 		Networks:    nets,
+		Volumes:     vols,
 		Credentials: auth.New(filepath.Join(o.ConfigDir, "config.json")),
 	}, nil
 }

@@ -32,8 +32,13 @@ package store
 //	│       │                            (one value: it is written once, read whole)
 //	│       ├── state   = JSON           status, pid, exit code, times: changes
 //	│       └── labels/<key> = value
-//	└── containernames
-//	    └── <name> = container id        unique names, updated in the same tx
+//	├── containernames
+//	│   └── <name> = container id        unique names, updated in the same tx
+//	└── volumes
+//	    └── <name>                       one bucket per named or anonymous volume
+//	        ├── created   = RFC3339Nano
+//	        ├── anonymous = "1" when made for an image VOLUME (rm -v removes it)
+//	        └── labels/<key> = value
 var (
 	bucketRoot           = []byte("v1")
 	keyVersion           = []byte("version")
@@ -43,6 +48,7 @@ var (
 	bucketContainers     = []byte("containers")
 	bucketContainerNames = []byte("containernames")
 	bucketLabels         = []byte("labels")
+	bucketVolumes        = []byte("volumes")
 
 	fieldManifest    = []byte("manifest")
 	fieldMediaType   = []byte("mediatype")
@@ -59,4 +65,5 @@ var (
 	fieldImage       = []byte("image")
 	fieldConfig      = []byte("config")
 	fieldState       = []byte("state")
+	fieldAnonymous   = []byte("anonymous")
 )

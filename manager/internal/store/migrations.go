@@ -24,6 +24,7 @@ var migrations = []func(*bolt.Tx) error{
 		return nil
 	},
 	// 1 -> 2: containers and their name index.
+	// (2 -> 3 follows: volumes.)
 	func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		for _, b := range [][]byte{bucketContainers, bucketContainerNames} {
@@ -32,6 +33,11 @@ var migrations = []func(*bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 2 -> 3: volumes.
+	func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketRoot).CreateBucketIfNotExists(bucketVolumes)
+		return err
 	},
 }
 

@@ -35,6 +35,12 @@ func TestMigrations(t *testing.T) {
 			}
 			return nil
 		},
+		3: func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketRoot).Bucket(bucketVolumes) == nil {
+				return errors.New("missing bucket volumes")
+			}
+			return nil
+		},
 		2: func(tx *bolt.Tx) error {
 			for _, b := range [][]byte{bucketContainers, bucketContainerNames} {
 				if tx.Bucket(bucketRoot).Bucket(b) == nil {
