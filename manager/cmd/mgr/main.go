@@ -83,6 +83,7 @@ func newApp() *cli.App {
 			containerCommand,
 			portCommand,
 			networkCommand,
+			volumeCommand,
 			versionCommand,
 			daemonCommand,
 			infoCommand,
