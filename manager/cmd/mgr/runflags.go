@@ -302,39 +302,11 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 	return rp, nil
 }
 
-// parseVolume reads -v HOST-DIR:CONTAINER-DIR[:ro|rw] (a bind mount),
-// -v NAME:CONTAINER-DIR[:ro|rw] (a named volume, made on first use) and
-// -v CONTAINER-DIR (an anonymous volume).
+// parseVolume reads -v; a bind mount's host path must exist.
 func parseVolume(v string) (container.Mount, error) {
-	parts := strings.Split(v, ":")
-	if len(parts) == 1 {
-		if !filepath.IsAbs(parts[0]) {
-			return container.Mount{}, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", v, errdefs.ErrInvalidArgument)
-		}
-		return container.Mount{Type: "volume", Destination: parts[0], Anonymous: true}, nil
-	}
-	if len(parts) > 3 {
-		return container.Mount{}, fmt.Errorf("invalid volume %q: want HOST-DIR|NAME:CONTAINER-DIR[:ro]: %w", v, errdefs.ErrInvalidArgument)
-	}
-	m := container.Mount{Type: "bind", Source: parts[0], Destination: parts[1]}
-	if len(parts) == 3 {
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return m, fmt.Errorf("invalid volume mode %q in %q: %w", parts[2], v, errdefs.ErrInvalidArgument)
-		}
-	}
-	if !filepath.IsAbs(m.Source) {
-		if !volume.ValidName(m.Source) {
-			return m, fmt.Errorf("invalid volume %q: %q is neither an absolute host path nor a volume name: %w", v, m.Source, errdefs.ErrInvalidArgument)
-		}
-		m.Type, m.Name, m.Source = "volume", m.Source, ""
-		if !filepath.IsAbs(m.Destination) {
-			return m, fmt.Errorf("invalid volume %q: the container path must be absolute: %w", v, errdefs.ErrInvalidArgument)
-		}
-		return m, nil
+	m, err := container.ParseVolumeSpec(v)
+	if err != nil || m.Type != "bind" {
+		return m, err
 	}
 	return m, checkMount(m, v)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -76,17 +75,21 @@ func containerConfig(req *ctypes.CreateRequest) (container.Config, error) {
 	cfg.DNS = netipStrings(hc.DNS)
 	cfg.AddHosts = hc.ExtraHosts
 	for _, b := range hc.Binds {
-		m, err := parseBind(b)
+		m, err := container.ParseVolumeSpec(b)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Mounts = append(cfg.Mounts, m)
 	}
 	for _, m := range hc.Mounts {
-		if m.Type != mount.TypeBind {
+		switch m.Type {
+		case mount.TypeBind:
+			cfg.Mounts = append(cfg.Mounts, container.Mount{Type: "bind", Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly})
+		case mount.TypeVolume:
+			cfg.Mounts = append(cfg.Mounts, container.Mount{Type: "volume", Name: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly, Anonymous: m.Source == ""})
+		default:
 			return cfg, errNotImplemented("mounts of type " + string(m.Type))
 		}
-		cfg.Mounts = append(cfg.Mounts, container.Mount{Type: "bind", Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly})
 	}
 	cfg.PublishAll = hc.PublishAllPorts
 	for port, bindings := range hc.PortBindings {
@@ -126,33 +129,6 @@ func netipStrings(in []netip.Addr) []string {
 		out = append(out, a.String())
 	}
 	return out
-}
-
-// parseBind reads one HostConfig.Binds entry: HOST:CONTAINER[:ro|rw,...].
-func parseBind(b string) (container.Mount, error) {
-	parts := strings.Split(b, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return container.Mount{}, invalidf("invalid volume specification: %q", b)
-	}
-	m := container.Mount{Type: "bind", Source: parts[0], Destination: path.Clean(parts[1])}
-	if len(parts) == 3 {
-		for _, o := range strings.Split(parts[2], ",") {
-			switch o {
-			case "ro":
-				m.ReadOnly = true
-			case "rw", "z", "Z", "rprivate", "private", "rslave", "slave", "rshared", "shared":
-			default:
-				return m, invalidf("invalid mode %q in volume %q", o, b)
-			}
-		}
-	}
-	if !filepath.IsAbs(m.Source) {
-		return m, errNotImplemented("named volumes (" + b + ")")
-	}
-	if !path.IsAbs(m.Destination) {
-		return m, invalidf("invalid volume %q: the container path must be absolute", b)
-	}
-	return m, nil
 }
 
 // containerSummary is c as `GET /containers/json` lists it.

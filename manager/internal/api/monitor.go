@@ -7,6 +7,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -109,16 +110,21 @@ func (m *monitor) follow(id string) {
 	log := m.s.log.WithField("id", id[:12])
 	for {
 		c, err := m.s.e.Containers.Get(ctx, id)
-		if err == nil && c.Running() {
-			st, werr := m.s.e.Containers.Wait(ctx, c)
-			if ctx.Err() != nil {
-				break // daemon shutting down; the container lives on
-			}
-			code := -1
-			if werr == nil {
-				code = st.ExitCode
-			} else {
-				log.WithError(werr).Warn("wait for container exit")
+		// A process that exits at once is already exited here: its exit
+		// is the one watched for all the same.
+		if err == nil && (c.Running() || c.State.Status == container.StatusExited) {
+			code := c.State.ExitCode
+			if c.Running() {
+				st, werr := m.s.e.Containers.Wait(ctx, c)
+				if ctx.Err() != nil {
+					break // daemon shutting down; the container lives on
+				}
+				code = -1
+				if werr == nil {
+					code = st.ExitCode
+				} else {
+					log.WithError(werr).Warn("wait for container exit")
+				}
 			}
 			m.exited(id, code)
 			if c.Config.AutoRemove {

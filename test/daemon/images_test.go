@@ -1,0 +1,89 @@
+//go:build integration && linux
+
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImages(t *testing.T) {
+	d := startDaemon(t)
+	out := d.mustDocker("images")
+	rows := lines(out)
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "REPOSITORY") || !strings.HasPrefix(rows[1], "busybox ") || !strings.Contains(rows[1], " latest ") {
+		t.Fatalf("docker images:\n%s", out)
+	}
+	id := strings.TrimSpace(d.mustDocker("image", "inspect", "-f", "{{.Id}}", "busybox"))
+	if !strings.HasPrefix(id, "sha256:") || len(id) != 71 {
+		t.Fatalf("image inspect Id = %q", id)
+	}
+	if got := strings.TrimSpace(d.mustDocker("images", "-q")); got != id[7:19] {
+		t.Errorf("docker images -q = %q, want %q", got, id[7:19])
+	}
+
+	d.mustDocker("tag", "busybox", "localhost:5000/team/bb:v1")
+	out = d.mustDocker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+	want := "busybox:latest " + id[7:19] + "\nlocalhost:5000/team/bb:v1 " + id[7:19]
+	if got := strings.Join(sortedLines(out), "\n"); got != want {
+		t.Errorf("images after tag:\n%s\nwant:\n%s", got, want)
+	}
+	if got := strings.TrimSpace(d.mustDocker("inspect", "-f", "{{.Id}}", "localhost:5000/team/bb:v1")); got != id {
+		t.Errorf("inspect of the new tag: %q, want %q", got, id)
+	}
+	out = d.mustDocker("rmi", "localhost:5000/team/bb:v1")
+	if strings.TrimSpace(out) != "Untagged: localhost:5000/team/bb:v1" {
+		t.Errorf("rmi of one of two tags: %q", out)
+	}
+	_, stderr, err := d.docker("rmi", "nosuch:1")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "Error response from daemon: ") || !strings.Contains(stderr, "nosuch") {
+		t.Errorf("rmi nosuch: %v %q", err, stderr)
+	}
+
+	// save, delete, load: the same image comes back.
+	tar := filepath.Join(d.dir, "save.tar")
+	d.mustDocker("save", "-o", tar, "busybox")
+	if fi, err := os.Stat(tar); err != nil || fi.Size() < 100000 {
+		t.Fatalf("docker save wrote %v %v", fi, err)
+	}
+	out = d.mustDocker("rmi", "busybox")
+	if !strings.Contains(out, "Untagged: busybox:latest") || !strings.Contains(out, "Deleted: "+id) {
+		t.Errorf("rmi busybox: %q", out)
+	}
+	if rows := lines(d.mustDocker("images")); len(rows) != 1 {
+		t.Errorf("images after rmi: %q", rows)
+	}
+	_, stderr, err = d.docker("image", "inspect", "busybox")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "No such image") && !strings.Contains(stderr, "no such image") {
+		t.Errorf("inspect of a removed image: %v %q", err, stderr)
+	}
+	out = d.mustDocker("load", "-i", tar)
+	if strings.TrimSpace(out) != "Loaded image: busybox:latest" {
+		t.Errorf("docker load: %q", out)
+	}
+	if got := strings.TrimSpace(d.mustDocker("inspect", "-f", "{{.Id}}", "busybox")); got != id {
+		t.Errorf("reloaded image id %q, want %q", got, id)
+	}
+	// An image a container uses is refused (409) unless forced.
+	d.mustDocker("create", "--network", "none", "--name", "user", "busybox", "true")
+	_, stderr, err = d.docker("rmi", "busybox")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "must force") {
+		t.Errorf("rmi of an image in use: %v %q", err, stderr)
+	}
+	// A created, never started container is removed.
+	if out := d.mustDocker("rm", "user"); out != "user\n" {
+		t.Errorf("rm of a created container: %q", out)
+	}
+}
+
+func sortedLines(s string) []string {
+	l := lines(s)
+	for i := 1; i < len(l); i++ {
+		for j := i; j > 0 && l[j] < l[j-1]; j-- {
+			l[j], l[j-1] = l[j-1], l[j]
+		}
+	}
+	return l
+}
