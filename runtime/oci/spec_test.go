@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 
@@ -16,7 +17,11 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("caps = %v", s.Process.Capabilities.Bounding)
 	}
 	if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != specs.ActErrno {
-		t.Errorf("default seccomp profile missing")
+		t.Fatalf("default seccomp profile missing")
+	}
+	if slices.Contains(s.Linux.Seccomp.Architectures, specs.ArchX32) ||
+		(runtime.GOARCH == "amd64" && !slices.Contains(s.Linux.Seccomp.Architectures, specs.ArchX86)) {
+		t.Errorf("seccomp architectures = %v, want x32 left out and x86 kept", s.Linux.Seccomp.Architectures)
 	}
 	if !slices.Contains(s.Linux.MaskedPaths, "/proc/kcore") || !slices.Contains(s.Linux.ReadonlyPaths, "/proc/sys") {
 		t.Errorf("masked/readonly paths missing")

@@ -32,15 +32,26 @@ func (e *StartError) Error() string { return e.Msg }
 
 // Prepare mounts c's rootfs, writes its bundle and launches its shim, which
 // creates the container; it does not start it. The container's stdio can
-// be attached before Start, so a foreground run loses no output; the
-// caller, who waits for the exit, removes an --rm container itself.
+// be attached before Start, so a foreground run loses no output. The
+// caller waits for the exit and cleans up (and removes an --rm container)
+// itself, so the shim gets no exit command: two cleanups racing on two
+// cores cost a foreground run ~20 ms. Should the caller die, the next mgr
+// command that reads the container cleans up.
 func (s *Service) Prepare(ctx context.Context, c *Container) error {
-	return s.prepareRun(ctx, c, false)
+	return s.prepareRun(ctx, c, exitNone)
 }
 
-// prepareRun is Prepare; with rmOnExit the shim's exit command also
-// removes the container (--rm with nobody waiting).
-func (s *Service) prepareRun(ctx context.Context, c *Container, rmOnExit bool) error {
+// What the shim's exit command does.
+type onExit int
+
+const (
+	exitNone    onExit = iota // the caller waits and cleans up
+	exitCleanup               // tear down network and rootfs
+	exitRemove                // and remove the container (--rm, detached)
+)
+
+// prepareRun is Prepare with the shim's exit command chosen.
+func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit) error {
 	if c.Running() {
 		return fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
 	}
@@ -55,7 +66,7 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, rmOnExit bool) e
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	err := s.prepare(ctx, c, dir, rmOnExit)
+	err := s.prepare(ctx, c, dir, exit)
 	if err != nil {
 		_ = s.unmountRootfs(c.ID)
 		_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
@@ -70,7 +81,7 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, rmOnExit bool) e
 	return err
 }
 
-func (s *Service) prepare(ctx context.Context, c *Container, dir string, rmOnExit bool) error {
+func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit onExit) error {
 	img, err := s.images.Get(ctx, c.Config.Image.String())
 	if err != nil {
 		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
@@ -109,7 +120,7 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string, rmOnExi
 		LogMaxSize:  logMaxSize,
 		LogMaxFiles: logMaxFiles,
 		Stdin:       c.Config.OpenStdin,
-		ExitCommand: s.exitCommand(c.ID, rmOnExit),
+		ExitCommand: s.exitCommand(c.ID, exit),
 	})
 	if err != nil {
 		if res != nil && res.Error != "" {
@@ -138,7 +149,11 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	if c.Running() {
 		return nil // docker: starting a running container is a no-op
 	}
-	if err := s.prepareRun(ctx, c, c.Config.AutoRemove); err != nil {
+	exit := exitCleanup
+	if c.Config.AutoRemove {
+		exit = exitRemove
+	}
+	if err := s.prepareRun(ctx, c, exit); err != nil {
 		return err
 	}
 	if err := s.shim(c.ID).Start(ctx); err != nil {
@@ -166,12 +181,12 @@ func (s *Service) Resize(ctx context.Context, c *Container, width, height uint16
 // exitCommand is what c's shim runs once c has exited: mgr's cleanup, which
 // tears down the network and rootfs at once instead of at the next mgr
 // command, and removes c when it was run detached with --rm.
-func (s *Service) exitCommand(id string, rm bool) []string {
-	if len(s.paths.Manager) == 0 {
+func (s *Service) exitCommand(id string, exit onExit) []string {
+	if len(s.paths.Manager) == 0 || exit == exitNone {
 		return nil
 	}
 	cmd := append(append([]string{}, s.paths.Manager...), "container", "cleanup")
-	if rm {
+	if exit == exitRemove {
 		cmd = append(cmd, "--rm")
 	}
 	return append(cmd, id)
