@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/berthrun/berth/manager/internal/image"
 )
@@ -60,16 +62,44 @@ func progressPrinter(quiet bool) image.Progress {
 	return progressTo(os.Stdout)
 }
 
+// progressTo prints docker's progress: on a terminal, one line per layer
+// redrawn in place (with a download bar); otherwise plain lines, without
+// the byte counts.
 func progressTo(w io.Writer) image.Progress {
 	var mu sync.Mutex
+	f, isFile := w.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return func(id, status string) {
+			if strings.HasPrefix(status, image.Downloading) {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if id == "" {
+				fmt.Fprintln(w, status)
+				return
+			}
+			fmt.Fprintf(w, "%s: %s\n", id, status)
+		}
+	}
+	var order []string // layer lines, top to bottom
 	return func(id, status string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if id == "" {
 			fmt.Fprintln(w, status)
+			order = nil // lines above are final
 			return
 		}
-		fmt.Fprintf(w, "%s: %s\n", id, status)
+		i := slices.Index(order, id)
+		if i < 0 {
+			order = append(order, id)
+			fmt.Fprintf(w, "%s: %s\n", id, status)
+			return
+		}
+		up := len(order) - i
+		// Up to the layer's line, clear it, write, back down.
+		fmt.Fprintf(w, "\x1b[%dA\r\x1b[2K%s: %s\r\x1b[%dB", up, id, status, up)
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
+	"github.com/docker/go-units"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -31,8 +33,13 @@ type Registries struct {
 }
 
 // Progress receives one line per event of a pull or push, in docker's
-// wording ("a3ed95caeb02: Pull complete").
+// wording ("a3ed95caeb02: Pull complete"). While a layer downloads it also
+// gets "Downloading" statuses with a bar and the byte counts, at most every
+// 100 ms per layer; a printer that is not on a terminal skips those.
 type Progress func(id, status string)
+
+// Downloading is the status prefix of byte-count updates.
+const Downloading = "Downloading"
 
 // parallelLayers is how many layers move at once, as docker's default.
 const parallelLayers = 3
@@ -191,7 +198,8 @@ func (s *Service) fetchLayer(ctx context.Context, l v1.Layer, progress Progress)
 		return registryError("fetch layer", short, err)
 	}
 	defer rc.Close()
-	if err := s.content.Write(d, size, &ctxReader{ctx: ctx, r: rc}); err != nil {
+	counted := &progressReader{r: &ctxReader{ctx: ctx, r: rc}, total: size, report: func(status string) { progress(short, status) }}
+	if err := s.content.Write(d, size, counted); err != nil {
 		return err
 	}
 	progress(short, "Pull complete")
@@ -307,4 +315,40 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// progressReader reports how much of a layer has been read.
+type progressReader struct {
+	r      io.Reader
+	n      int64
+	total  int64
+	last   time.Time
+	report func(status string)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond || (err == io.EOF && p.n > 0) {
+		p.last = now
+		p.report(Downloading + " " + bar(p.n, p.total) + " " + units.HumanSize(float64(p.n)) + "/" + units.HumanSize(float64(p.total)))
+	}
+	return n, err
+}
+
+// bar draws docker's [=====>     ] progress bar, 50 cells wide.
+func bar(n, total int64) string {
+	const width = 50
+	if total <= 0 {
+		return ""
+	}
+	done := int(n * width / total)
+	if done > width {
+		done = width
+	}
+	b := strings.Repeat("=", done)
+	if done < width {
+		b += ">" + strings.Repeat(" ", width-done-1)
+	}
+	return "[" + b + "]"
 }
