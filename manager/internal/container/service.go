@@ -19,6 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 
+	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/image"
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
@@ -106,8 +107,16 @@ func (s *Service) Get(ctx context.Context, ref string) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c, s.reconcile(ctx, c)
+	if err := s.reconcile(ctx, c); errors.Is(err, errRemoved) {
+		return nil, fmt.Errorf("no such container: %s: %w", ref, errdefs.ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
+
+// errRemoved: the container was removed while we looked at it.
+var errRemoved = errors.New("container removed")
 
 // List returns every container, reconciled.
 func (s *Service) List(ctx context.Context) ([]*Container, error) {
@@ -121,7 +130,9 @@ func (s *Service) List(ctx context.Context) ([]*Container, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.reconcile(ctx, c); err != nil {
+		if err := s.reconcile(ctx, c); errors.Is(err, errRemoved) {
+			continue
+		} else if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -157,7 +168,11 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 		return err
 	}
 	defer unlock()
-	if rec, err := s.records.Get(ctx, c.ID); err == nil {
+	rec, err := s.records.Get(ctx, c.ID)
+	if errdefs.IsNotFound(err) {
+		return errRemoved // removed meanwhile (an --rm exit command)
+	}
+	if err == nil {
 		if fresh, err := decode(rec); err == nil {
 			c.State = fresh.State
 		}

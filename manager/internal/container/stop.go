@@ -95,7 +95,9 @@ func (s *Service) waitExit(ctx context.Context, c *Container, d time.Duration) (
 			return nil, errTimeout
 		}
 		// The shim may be gone; the record tells.
-		if rerr := s.reconcile(context.WithoutCancel(ctx), c); rerr != nil {
+		if rerr := s.reconcile(context.WithoutCancel(ctx), c); errors.Is(rerr, errRemoved) {
+			return nil, fmt.Errorf("container %s was removed: %w", c.Name, errdefs.ErrNotFound)
+		} else if rerr != nil {
 			return nil, rerr
 		}
 		if c.Running() {
@@ -104,7 +106,8 @@ func (s *Service) waitExit(ctx context.Context, c *Container, d time.Duration) (
 		return &shimapi.ExitStatus{ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, ExitedAt: c.State.FinishedAt}, nil
 	}
 	s.waitShimGone(ctx, c.ID)
-	if err := s.reconcile(context.WithoutCancel(ctx), c); err != nil {
+	// Removed meanwhile (--rm): the exit is known all the same.
+	if err := s.reconcile(context.WithoutCancel(ctx), c); err != nil && !errors.Is(err, errRemoved) {
 		return nil, err
 	}
 	return exit, nil
