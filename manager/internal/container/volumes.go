@@ -62,6 +62,9 @@ func (s *Service) VolumeUsers(ctx context.Context, name string) ([]*Container, e
 // RemoveAnonymousVolumes deletes the anonymous volumes of a removed
 // container (rm -v, --rm) that no other container mounts.
 func (s *Service) RemoveAnonymousVolumes(ctx context.Context, c *Container) error {
+	if !slices.ContainsFunc(c.Config.Mounts, func(m Mount) bool { return m.Type == "volume" && m.Anonymous }) {
+		return nil // the common case: no need to list every container
+	}
 	var errs []error
 	for _, m := range c.Config.Mounts {
 		if m.Type != "volume" || !m.Anonymous {
