@@ -509,7 +509,13 @@ func (m *Mgr) forceClean() {
 	for _, d := range cgroupDirsNamed(m.ids) {
 		_ = os.Remove(d)
 	}
-	// the bridge plugin never deletes its bridge: the test's own goes here
+	// The test's "bridge" network is never `network rm`ed (mgr refuses to
+	// remove the default network), so its network-level state goes here:
+	// the masquerade rule mgr keeps for it, and the bridge itself, which
+	// the bridge plugin never deletes.
+	for exec.Command("iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", m.Subnet, "!", "-d", m.Subnet,
+		"-m", "comment", "--comment", "mgr masquerade bridge", "-j", "MASQUERADE").Run() == nil {
+	}
 	if _, err := os.Stat(filepath.Join("/sys/class/net", m.Bridge)); err == nil {
 		if out, err := exec.Command("ip", "link", "del", m.Bridge).CombinedOutput(); err != nil {
 			m.t.Errorf("delete bridge %s: %v: %s", m.Bridge, err, out)
