@@ -218,7 +218,7 @@ func (s *Service) waitShimGone(ctx context.Context, id string) {
 	dir := s.runDir(id)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && shimapi.Alive(ctx, dir) {
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 }
 
