@@ -87,18 +87,14 @@ func Launch(ctx context.Context, o LaunchOptions) (*LaunchResult, error) {
 	}
 	bin := o.Shim
 	if bin == "" {
-		bin = "shim"
-	}
-	cmd := exec.CommandContext(ctx, bin, o.Args()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	res, perr := parseLaunch(stdout.Bytes())
-	if perr != nil {
-		if runErr != nil {
-			return nil, fmt.Errorf("launch shim for %s: %w: %s", o.ID, runErr, strings.TrimSpace(stderr.String()))
+		var err error
+		if bin, err = exec.LookPath("shim"); err != nil {
+			return nil, fmt.Errorf("launch shim for %s: %w", o.ID, err)
 		}
-		return nil, fmt.Errorf("launch shim for %s: %w", o.ID, perr)
+	}
+	res, _, err := StartDaemon(bin, o.Args(), o.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("launch shim for %s: %w", o.ID, err)
 	}
 	if res.Error != "" {
 		return res, fmt.Errorf("create container %s: %s", o.ID, res.Error)
