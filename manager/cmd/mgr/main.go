@@ -62,6 +62,7 @@ func newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			runCommand,
+			buildCommand,
 			createCommand,
 			startCommand,
 			stopCommand,

@@ -1,0 +1,154 @@
+//go:build integration && linux
+
+// Package build holds the end-to-end tests of `mgr build`: multi-stage
+// builds, ARG/ENV substitution, .dockerignore, USER and WORKDIR at run
+// time, the step cache, --target and a failing RUN that leaves nothing
+// behind. They run <repo>/bin/mgr as root, each test with its own data
+// root, runtime root and config dir, and only the busybox image from
+// hack/mkimage.sh (MGR_PULL=never: no registry, no network).
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berthrun/berth/test/internal/harness"
+)
+
+var (
+	mgrBinary  string // <repo>/bin/mgr
+	busyboxTar string // docker-archive of busybox:latest
+)
+
+func TestMain(m *testing.M) {
+	if os.Geteuid() != 0 {
+		fmt.Println("test/build: skipped, requires root")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	top, err := harness.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/build:", err)
+		return 1
+	}
+	for _, b := range []string{"mgr", "rt", "shim"} {
+		if _, err := os.Stat(filepath.Join(top, "bin", b)); err != nil {
+			fmt.Fprintf(os.Stderr, "test/build: FAIL: bin/%s missing: run make build (%v)\n", b, err)
+			return 1
+		}
+	}
+	mgrBinary = filepath.Join(top, "bin", "mgr")
+	dir, err := os.MkdirTemp("", "berth-build-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test/build:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	busyboxTar = filepath.Join(dir, "busybox.tar")
+	out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "test/build: hack/mkimage.sh: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// mgr runs bin/mgr over roots of its own, busybox loaded.
+type mgr struct {
+	t                     testing.TB
+	root, runroot, config string
+}
+
+func newMgr(t testing.TB) *mgr {
+	t.Helper()
+	dir := t.TempDir()
+	// The runtime root stays short: shim sockets live under it.
+	runroot, err := os.MkdirTemp("/tmp", "mgrb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &mgr{t: t, root: filepath.Join(dir, "root"), runroot: runroot, config: filepath.Join(dir, "config")}
+	t.Cleanup(func() {
+		for _, mp := range harness.MountsReferencing(t, m.root) {
+			t.Errorf("mount left under the data root: %s", mp)
+		}
+		for _, mp := range harness.MountsReferencing(t, m.runroot) {
+			t.Errorf("mount left under the runtime root: %s", mp)
+		}
+		_ = os.RemoveAll(runroot)
+	})
+	m.ok("load", "-i", busyboxTar)
+	return m
+}
+
+type result struct {
+	args           []string
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return "mgr " + strings.Join(r.args, " ") + ": exit " + strconv.Itoa(r.code) + "\nstdout:\n" + r.stdout + "stderr:\n" + r.stderr
+}
+
+func (m *mgr) run(args ...string) result {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, mgrBinary, args...)
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MGR_") })
+	c.Env = append(env, "MGR_ROOT="+m.root, "MGR_RUNROOT="+m.runroot, "MGR_CONFIG="+m.config, "MGR_PULL=never")
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	c.WaitDelay = 5 * time.Second
+	err := c.Run()
+	res := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		m.t.Fatalf("no answer within 2 minutes\n%s", res)
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	case err != nil:
+		m.t.Fatalf("mgr %s: %v", strings.Join(args, " "), err)
+	}
+	return res
+}
+
+func (m *mgr) ok(args ...string) result {
+	m.t.Helper()
+	r := m.run(args...)
+	if r.code != 0 {
+		m.t.Fatalf("want success\n%s", r)
+	}
+	return r
+}
+
+// context writes a build context: file name -> content.
+func buildContext(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
