@@ -22,7 +22,7 @@ var imagesCommand = &cli.Command{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only show image IDs"},
 		&cli.BoolFlag{Name: "digests", Usage: "show digests"},
 		&cli.BoolFlag{Name: "no-trunc", Usage: "don't truncate output"},
-		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (accepted; there are no intermediate images)"},
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (default hides a build's intermediate images)"},
 		&cli.StringFlag{Name: "format", Usage: "format output using a Go template, e.g. '{{.Repository}}:{{.Tag}} {{.ID}}'"},
 	},
 	Action: func(c *cli.Context) error {
@@ -36,6 +36,9 @@ var imagesCommand = &cli.Command{
 		list, err := e.Images.List(c.Context)
 		if err != nil {
 			return err
+		}
+		if !c.Bool("all") {
+			list = withoutIntermediate(list)
 		}
 		rows := imageRows(list, c.Args().First(), c.Bool("no-trunc"))
 		return printImageRows(rows, c)
@@ -122,4 +125,23 @@ func printImageRows(rows []imageRow, c *cli.Context) error {
 		}
 	}
 	return w.Flush()
+}
+
+// withoutIntermediate hides unnamed images that other images were built
+// from: a build's intermediate steps, as `docker images` hides them.
+func withoutIntermediate(list []*image.Image) []*image.Image {
+	parents := map[string]bool{}
+	for _, img := range list {
+		if img.Parent != "" {
+			parents[img.Parent.String()] = true
+		}
+	}
+	out := list[:0:0]
+	for _, img := range list {
+		if len(img.Names) == 0 && parents[img.ID.String()] {
+			continue
+		}
+		out = append(out, img)
+	}
+	return out
 }

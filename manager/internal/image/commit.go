@@ -74,7 +74,14 @@ func (s *Service) Commit(ctx context.Context, parent digest.Digest, layer io.Rea
 	if err != nil {
 		return nil, err
 	}
-	return s.register(ctx, md, nil, "")
+	img, err := s.register(ctx, md, nil, "")
+	if err != nil || parent == "" {
+		return img, err
+	}
+	// Remember the parent, so listings can hide a build's intermediate
+	// images as docker does (an unnamed image with children).
+	img.Parent = parent
+	return img, s.images.Put(ctx, img.Image)
 }
 
 // LayerDirs returns the unpacked layer directories of chain, topmost

@@ -95,9 +95,17 @@ func (s *Service) Prune(ctx context.Context, all bool, users User) ([]imagetypes
 		return nil, 0, err
 	}
 	before := s.blobBytes()
+	parents := map[digest.Digest]bool{}
+	for _, img := range list {
+		if img.Parent != "" {
+			parents[img.Parent] = true
+		}
+	}
 	var out []imagetypes.DeleteResponse
 	for _, img := range list {
-		if len(img.Names) > 0 && !all {
+		// Without all: only dangling images, untagged and no other
+		// image's parent (a build's intermediate steps are its cache).
+		if !all && (len(img.Names) > 0 || parents[img.ID]) {
 			continue
 		}
 		if users != nil {

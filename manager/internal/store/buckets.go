@@ -13,7 +13,8 @@ package store
 //	│       ├── created    = RFC3339Nano from the image config
 //	│       ├── added      = RFC3339Nano when stored here
 //	│       ├── platform   = "os/arch[/variant]"
-//	│       └── repodigests = JSON []string (name@manifest digest)
+//	│       ├── repodigests = JSON []string (name@manifest digest)
+//	│       └── parent     = image id       the image a build step started from
 //	├── names
 //	│   └── <reference> = image id       "docker.io/library/busybox:latest"
 //	├── snapshots

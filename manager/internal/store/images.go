@@ -33,6 +33,7 @@ type Image struct {
 	Added       time.Time
 	Platform    string
 	RepoDigests []string
+	Parent      digest.Digest // the image a build step started from ("" if none)
 }
 
 // Images reads and writes image records and the name index.
@@ -70,6 +71,7 @@ func (s *Images) Put(ctx context.Context, img Image) error {
 			string(fieldAdded):       []byte(img.Added.UTC().Format(time.RFC3339Nano)),
 			string(fieldPlatform):    []byte(img.Platform),
 			string(fieldRepoDigests): repoDigests,
+			string(fieldParent):      []byte(img.Parent),
 		} {
 			if err := b.Put([]byte(k), v); err != nil {
 				return err
@@ -85,6 +87,7 @@ func readImage(id []byte, b *bolt.Bucket) (Image, error) {
 		Manifest:  digest.Digest(b.Get(fieldManifest)),
 		MediaType: string(b.Get(fieldMediaType)),
 		Platform:  string(b.Get(fieldPlatform)),
+		Parent:    digest.Digest(b.Get(fieldParent)),
 	}
 	if err := json.Unmarshal(b.Get(fieldLayers), &img.Layers); err != nil {
 		return img, fmt.Errorf("image %s: layers: %w", id, err)
