@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,23 +27,45 @@ type daemon struct {
 	dir    string // everything lives under it
 	socket string
 	env    []string // MGR_* for bin/mgr with the same roots
+	args   []string // extra `mgr daemon` flags
 	cmd    *exec.Cmd
-	log    *bytes.Buffer
+	log    *logBuffer
 	exited chan struct{}
+}
+
+// logBuffer collects the daemon's output; tests read it while it runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startDaemon starts a daemon for t, loads busybox through it and
 // registers the cleanup: containers removed through the API, daemon
-// stopped, leftover mounts unmounted, the directory removed.
-func startDaemon(t *testing.T) *daemon {
+// stopped, leftover mounts unmounted, the directory removed. args are
+// extra `mgr daemon` flags; with any, the daemon is given its unix socket
+// as an explicit --host too.
+func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
 	dir, err := os.MkdirTemp("/tmp", "mgrd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "run", "mgr.sock"), log: &bytes.Buffer{}, exited: make(chan struct{})}
+	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "run", "mgr.sock"), log: &logBuffer{}, args: args}
 	for _, sub := range []string{"cni", "docker"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			os.RemoveAll(dir)
 			t.Fatal(err)
 		}
 	}
@@ -52,23 +75,42 @@ func startDaemon(t *testing.T) *daemon {
 		"MGR_CONFIG="+filepath.Join(dir, "config"),
 		"MGR_CNI_CONFIG_DIR="+filepath.Join(dir, "cni"),
 	)
-	d.cmd = exec.Command(mgrBinary, "daemon")
+	t.Cleanup(d.cleanup)
+	d.spawn()
+	out := d.mustDocker("load", "-i", busyboxTar)
+	if !strings.Contains(out, "Loaded image: busybox:latest") {
+		t.Fatalf("docker load: %q, want Loaded image: busybox:latest", out)
+	}
+	return d
+}
+
+// spawn starts the daemon process and waits until its socket answers.
+func (d *daemon) spawn() {
+	t := d.t
+	t.Helper()
+	args := []string{"daemon"}
+	if len(d.args) > 0 {
+		args = append(append(args, "--host", "unix://"+d.socket), d.args...)
+	}
+	d.cmd = exec.Command(mgrBinary, args...)
 	d.cmd.Env = d.env
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	exited := make(chan struct{})
+	d.exited = exited
 	if err := d.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		d.cmd = nil
 		t.Fatal(err)
 	}
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(d.cleanup)
+	cmd := d.cmd
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if c, err := net.Dial("unix", d.socket); err == nil {
 			c.Close()
-			break
+			return
 		}
 		select {
-		case <-d.exited:
+		case <-exited:
 			t.Fatalf("mgr daemon exited at start:\n%s", d.log)
 		default:
 		}
@@ -77,11 +119,21 @@ func startDaemon(t *testing.T) *daemon {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	out := d.mustDocker("load", "-i", busyboxTar)
-	if !strings.Contains(out, "Loaded image: busybox:latest") {
-		t.Fatalf("docker load: %q, want Loaded image: busybox:latest", out)
+}
+
+// stopDaemon ends the daemon with SIGTERM (SIGKILL after 15s).
+func (d *daemon) stopDaemon() {
+	if d.cmd == nil {
+		return
 	}
-	return d
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(15 * time.Second):
+		d.t.Errorf("mgr daemon ignored SIGTERM for 15s; killing it")
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
 }
 
 func (d *daemon) cleanup() {
@@ -95,14 +147,7 @@ func (d *daemon) cleanup() {
 			}
 		}
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(15 * time.Second):
-		t.Errorf("mgr daemon ignored SIGTERM for 15s; killing it")
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-	}
+	d.stopDaemon()
 	// Whatever a failure left: containers through bin/mgr, then mounts.
 	if out, err := d.mgr("ps", "-aq"); err == nil && strings.TrimSpace(out) != "" {
 		t.Errorf("containers left after cleanup: %s", out)

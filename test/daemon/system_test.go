@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,7 +71,8 @@ func TestPingAndErrors(t *testing.T) {
 		{"GET", "/v1.50/containers/nosuch/json", 404, "nosuch"},
 		{"GET", "/v1.50/images/nosuch/json", 404, "nosuch"},
 		{"GET", "/v1.50/networks/nosuch", 404, "nosuch"},
-		{"GET", "/v1.50/volumes/x", 404, "page not found"},
+		{"GET", "/v1.50/volumes/x", 404, "no such volume"},
+		{"GET", "/v1.50/plugins/x/json", 404, "page not found"},
 		{"GET", "/v1.99/version", 400, "client version 1.99 is too new. Maximum supported API version is 1.50"},
 		{"GET", "/v1.12/version", 400, "client version 1.12 is too old"},
 		{"POST", "/containers/create", 400, "config cannot be empty"},
@@ -89,12 +91,16 @@ func TestPingAndErrors(t *testing.T) {
 	}
 }
 
-// TestDaemonHostFlag: tcp:// is refused with a clear error (not served yet).
+// TestDaemonHostFlag: plain tcp:// without --tlsverify or --insecure-tcp
+// is refused with a clear error.
 func TestDaemonHostFlag(t *testing.T) {
 	d := startDaemon(t)
-	out, err := d.mgr("daemon", "--host", "tcp://127.0.0.1:2375")
-	if err == nil || !strings.Contains(out, "only unix sockets are served yet") {
-		t.Errorf("mgr daemon --host tcp://: err=%v out=%q, want a refusal", err, out)
+	out, err := d.mgr("daemon", "--host", "unix://"+filepath.Join(d.dir, "other.sock"), "--host", "tcp://127.0.0.1:2375")
+	if exitCode(err) <= 0 || !strings.Contains(out, "without --tlsverify") || !strings.Contains(out, "--insecure-tcp") {
+		t.Errorf("mgr daemon --host tcp:// (no TLS): err=%v out=%q, want a refusal naming --tlsverify and --insecure-tcp", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, "other.sock")); err == nil {
+		t.Errorf("the refused daemon created its unix socket")
 	}
 	// A second daemon on a live socket is refused too.
 	out, err = d.mgr("daemon", "--host", "unix://"+d.socket)

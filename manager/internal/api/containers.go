@@ -101,6 +101,7 @@ func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.mon.userAction(c.ID)
 	if c.Running() {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -157,6 +158,7 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.mon.userAction(c.ID)
 	timeout, err := stopTimeout(r)
 	if err != nil {
 		return err
@@ -183,6 +185,7 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.mon.userAction(c.ID)
 	timeout, err := stopTimeout(r)
 	if err != nil {
 		return err
@@ -205,6 +208,7 @@ func (s *Server) killContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.mon.userAction(c.ID)
 	sig := unix.SIGKILL
 	if v := r.URL.Query().Get("signal"); v != "" {
 		if sig, err = signalname.Parse(v); err != nil {
@@ -226,10 +230,16 @@ func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.mon.userAction(c.ID)
 	if err := s.e.Containers.Remove(r.Context(), c, boolParam(r, "force")); err != nil {
 		return err
 	}
 	s.mon.removed(c.ID, c.State.ExitCode)
+	if boolParam(r, "v") {
+		if err := s.e.Containers.RemoveAnonymousVolumes(r.Context(), c); err != nil {
+			return err
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

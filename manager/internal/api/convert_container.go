@@ -2,8 +2,10 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,6 +91,17 @@ func containerConfig(req *ctypes.CreateRequest) (container.Config, error) {
 			cfg.Mounts = append(cfg.Mounts, container.Mount{Type: "volume", Name: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly, Anonymous: m.Source == ""})
 		default:
 			return cfg, errNotImplemented("mounts of type " + string(m.Type))
+		}
+	}
+	// -v /path (no source) arrives as Config.Volumes: an anonymous volume
+	// unless a bind or mount covers the path.
+	for _, dst := range slices.Sorted(maps.Keys(c.Volumes)) {
+		m, err := container.ParseVolumeSpec(dst)
+		if err != nil {
+			return cfg, err
+		}
+		if !slices.ContainsFunc(cfg.Mounts, func(o container.Mount) bool { return path.Clean(o.Destination) == m.Destination }) {
+			cfg.Mounts = append(cfg.Mounts, m)
 		}
 	}
 	cfg.PublishAll = hc.PublishAllPorts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -12,19 +13,96 @@ import (
 )
 
 // monitor follows the exits of the containers this daemon starts: it wakes
-// `wait` requests, and removes AutoRemove containers when they exit (after
-// waking next-exit waiters, before waking removed waiters). Each watched
-// container has one goroutine blocked on its shim's wait.
+// `wait` requests, removes AutoRemove containers when they exit (after
+// waking next-exit waiters, before waking removed waiters) and restarts
+// the others as their restart policy says. Each watched container has one
+// goroutine blocked on its shim's wait.
 type monitor struct {
 	s        *Server
 	mu       sync.Mutex
 	watching map[string]bool
 	exits    map[string][]chan int
 	removals map[string][]chan struct{}
+	restarts map[string]*restarts
+}
+
+// restarts is the restart bookkeeping of one container since the user
+// last started it (docker's restart manager).
+type restarts struct {
+	mu       sync.Mutex    // held while a restart starts the container
+	count    int           // restarts made
+	delay    time.Duration // the last back-off
+	canceled chan struct{} // closed when the user stops, kills, starts or removes it
 }
 
 func newMonitor(s *Server) *monitor {
-	return &monitor{s: s, watching: map[string]bool{}, exits: map[string][]chan int{}, removals: map[string][]chan struct{}{}}
+	return &monitor{s: s, watching: map[string]bool{}, exits: map[string][]chan int{}, removals: map[string][]chan struct{}{}, restarts: map[string]*restarts{}}
+}
+
+// userAction forgets id's restart bookkeeping and cancels a pending
+// restart: the user started, stopped, killed or removed it.
+func (m *monitor) userAction(id string) {
+	m.mu.Lock()
+	r := m.restarts[id]
+	if r != nil {
+		close(r.canceled)
+		delete(m.restarts, id)
+	}
+	m.mu.Unlock()
+	if r != nil {
+		r.mu.Lock() // let a restart under way finish first
+		r.mu.Unlock()
+	}
+}
+
+// restart applies id's restart policy to its exit: after the back-off it
+// starts it again and reports true. A user action during the back-off
+// cancels it.
+func (m *monitor) restart(ctx context.Context, id string, code int, log *logrus.Entry) bool {
+	c, err := m.s.e.Containers.Get(ctx, id)
+	if err != nil || c.Running() {
+		return false
+	}
+	m.mu.Lock()
+	r := m.restarts[id]
+	if r == nil {
+		r = &restarts{canceled: make(chan struct{})}
+		m.restarts[id] = r
+	}
+	if !c.Config.Restart.ShouldRestart(code, c.State.StoppedByUser, r.count) {
+		m.mu.Unlock()
+		return false
+	}
+	ran := c.State.FinishedAt.Sub(c.State.StartedAt)
+	r.delay = container.NextRestartDelay(r.delay, ran)
+	r.count++
+	delay, canceled := r.delay, r.canceled
+	m.mu.Unlock()
+	log.WithFields(logrus.Fields{"exitCode": code, "policy": c.Config.Restart.Name, "delay": delay}).Info("restarting container")
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-canceled:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock() // a user action waits for the start to finish
+	select {
+	case <-canceled:
+		return false
+	default:
+	}
+	if c, err = m.s.e.Containers.Get(ctx, id); err != nil || c.Running() || c.State.StoppedByUser {
+		return false
+	}
+	if err := m.s.e.Containers.AutoRestart(context.WithoutCancel(ctx), c); err != nil {
+		log.WithError(err).Warn("restart policy")
+		return false
+	}
+	return true
 }
 
 // onExit registers for id's next exit; the channel receives its code.
@@ -129,6 +207,8 @@ func (m *monitor) follow(id string) {
 			m.exited(id, code)
 			if c.Config.AutoRemove {
 				m.autoRemove(ctx, id, code, log)
+			} else if c.Config.Restart.Name != "" && c.Config.Restart.Name != container.RestartNo && m.restart(ctx, id, code, log) {
+				continue // follow the new run, even if it has exited already
 			}
 		}
 		// Decide under the lock, so a start racing with this either sees
@@ -154,6 +234,11 @@ func (m *monitor) autoRemove(ctx context.Context, id string, code int, log *logr
 			return // restarted meanwhile
 		}
 		err = m.s.e.Containers.Remove(context.WithoutCancel(ctx), c, true)
+		if err == nil { // --rm takes the anonymous volumes along, as docker
+			if verr := m.s.e.Containers.RemoveAnonymousVolumes(context.WithoutCancel(ctx), c); verr != nil {
+				log.WithError(verr).Warn("remove anonymous volumes")
+			}
+		}
 	}
 	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 		log.WithError(err).Warn("auto-remove container")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/engine"
 )
 
@@ -62,16 +63,35 @@ func New(e *engine.Engine, o Options) *Server {
 }
 
 // Start begins watching the containers that already run, so the ones
-// created with AutoRemove are removed when they exit.
+// created with AutoRemove are removed when they exit and the others follow
+// their restart policy, and starts (in the background) the always and
+// unless-stopped containers that are not running.
 func (s *Server) Start(ctx context.Context) error {
 	list, err := s.e.Containers.List(ctx)
 	if err != nil {
 		return err
 	}
+	var back []*container.Container
 	for _, c := range list {
 		if c.Running() {
 			s.mon.watch(c.ID)
+		} else if c.StartsWithDaemon() {
+			back = append(back, c)
 		}
+	}
+	if len(back) > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for _, c := range back {
+				if s.ctx.Err() != nil {
+					return
+				}
+				if err := s.start(context.WithoutCancel(s.ctx), c); err != nil {
+					s.log.WithError(err).WithField("id", c.ID[:12]).Warn("start container with its restart policy")
+				}
+			}
+		}()
 	}
 	return nil
 }
@@ -129,6 +149,12 @@ func (s *Server) routes() {
 	h("DELETE /networks/{id}", s.removeNetwork)
 	h("POST /networks/{id}/connect", s.connectNetwork)
 	h("POST /networks/{id}/disconnect", s.disconnectNetwork)
+
+	h("POST /volumes/create", s.createVolume)
+	h("GET /volumes", s.listVolumes)
+	h("POST /volumes/prune", s.pruneVolumes)
+	h("GET /volumes/{name}", s.inspectVolume)
+	h("DELETE /volumes/{name}", s.removeVolume)
 }
 
 var versionPrefix = regexp.MustCompile(`^/v([0-9]+)\.([0-9]+)(/|$)`)

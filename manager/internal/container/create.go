@@ -38,8 +38,11 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 	} else if len(cfg.Ports) > 0 || cfg.PublishAll {
 		return nil, fmt.Errorf("published ports need a network: --network %s has none to publish on: %w", cfg.NetworkMode, errdefs.ErrInvalidArgument)
 	}
+	if err := cfg.Restart.validate(cfg.AutoRemove); err != nil {
+		return nil, err
+	}
 	if cfg.Restart.Name == "" {
-		cfg.Restart.Name = "no"
+		cfg.Restart.Name = RestartNo
 	}
 	if name != "" && !validName.MatchString(name) {
 		return nil, fmt.Errorf("invalid container name %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errdefs.ErrInvalidArgument)

@@ -21,14 +21,26 @@ func (s *Service) Kill(ctx context.Context, c *Container, sig unix.Signal) error
 	if !c.Running() {
 		return fmt.Errorf("container %s is not running: %w", c.Name, errdefs.ErrConflict)
 	}
-	c.State.StoppedByUser = true
-	if err := s.setState(ctx, c); err != nil {
-		return err
+	// As docker: SIGKILL or the stop signal (any signal when the
+	// container has none of its own) ends its restart policy.
+	if endsRestarts(c, sig) && !c.State.StoppedByUser {
+		c.State.StoppedByUser = true
+		if err := s.setState(ctx, c); err != nil {
+			return err
+		}
 	}
 	if err := s.shim(c.ID).Kill(ctx, int(sig), false); err != nil {
 		return fmt.Errorf("kill container %.12s: %w", c.ID, err)
 	}
 	return nil
+}
+
+func endsRestarts(c *Container, sig unix.Signal) bool {
+	if sig == unix.SIGKILL || c.Config.StopSignal == "" {
+		return true
+	}
+	stop, err := signalname.Parse(c.Config.StopSignal)
+	return err != nil || stop == sig
 }
 
 // Stop sends the stop signal, waits up to timeout (nil: the container's
@@ -61,8 +73,10 @@ func (s *Service) Stop(ctx context.Context, c *Container, timeout *time.Duration
 	if err := s.Kill(ctx, c, sig); err != nil {
 		return err
 	}
-	if _, err := s.waitExit(ctx, c, grace); err == nil {
-		return nil
+	if grace > 0 { // 0 (stop -t 0): SIGKILL at once, as docker
+		if _, err := s.waitExit(ctx, c, grace); err == nil {
+			return nil
+		}
 	}
 	if err := s.shim(c.ID).Kill(ctx, int(unix.SIGKILL), true); err != nil && shimapi.Alive(ctx, s.runDir(c.ID)) {
 		return fmt.Errorf("kill container %.12s: %w", c.ID, err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 
 	"github.com/berthrun/berth/manager/internal/archive"
+	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
 // populateVolumes copies what the image has at a volume's mount point into
@@ -82,4 +84,46 @@ func (s *Service) RemoveAnonymousVolumes(ctx context.Context, c *Container) erro
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RemoveVolume deletes a volume that no container mounts.
+func (s *Service) RemoveVolume(ctx context.Context, name string) error {
+	users, err := s.VolumeUsers(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		var ids []string
+		for _, u := range users {
+			ids = append(ids, u.ID)
+		}
+		return fmt.Errorf("remove %s: volume is in use - [%s]: %w", name, strings.Join(ids, ", "), errdefs.ErrConflict)
+	}
+	return s.volumes.Remove(ctx, name)
+}
+
+// PruneVolumes removes the volumes no container mounts: the anonymous
+// ones, or all with all. It returns their names and the bytes freed.
+func (s *Service) PruneVolumes(ctx context.Context, all bool) ([]string, uint64, error) {
+	vols, err := s.volumes.List(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var names []string
+	var freed uint64
+	for _, v := range vols {
+		if !v.Anonymous && !all {
+			continue
+		}
+		size := s.volumes.Size(v.Name)
+		if err := s.RemoveVolume(ctx, v.Name); err != nil {
+			if errors.Is(err, errdefs.ErrConflict) || errdefs.IsNotFound(err) {
+				continue
+			}
+			return names, freed, err
+		}
+		names = append(names, v.Name)
+		freed += uint64(max(size, 0))
+	}
+	return names, freed, nil
 }
