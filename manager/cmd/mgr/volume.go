@@ -12,7 +12,6 @@ import (
 	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
 
-	"github.com/berthrun/berth/manager/internal/engine"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -109,7 +108,7 @@ var volumeCommand = &cli.Command{
 				}
 				var errs []error
 				for _, name := range c.Args().Slice() {
-					err := removeVolume(c, e, name)
+					err := e.Containers.RemoveVolume(c.Context, name)
 					if err != nil && !(c.Bool("force") && errdefs.IsNotFound(err)) {
 						errs = append(errs, err)
 						continue
@@ -130,46 +129,15 @@ var volumeCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
-				vols, err := e.Volumes.List(c.Context)
-				if err != nil {
-					return err
-				}
-				var freed int64
+				names, freed, err := e.Containers.PruneVolumes(c.Context, c.Bool("all"))
 				fmt.Println("Deleted Volumes:")
-				for _, v := range vols {
-					if !v.Anonymous && !c.Bool("all") {
-						continue
-					}
-					size := e.Volumes.Size(v.Name)
-					if err := removeVolume(c, e, v.Name); err != nil {
-						if errors.Is(err, errdefs.ErrConflict) {
-							continue
-						}
-						return err
-					}
-					freed += size
-					fmt.Println(v.Name)
+				for _, n := range names {
+					fmt.Println(n)
 				}
 				fmt.Println()
 				fmt.Println("Total reclaimed space:", units.HumanSize(float64(freed)))
-				return nil
+				return err
 			},
 		},
 	},
-}
-
-// removeVolume deletes a volume no container mounts.
-func removeVolume(c *cli.Context, e *engine.Engine, name string) error {
-	users, err := e.Containers.VolumeUsers(c.Context, name)
-	if err != nil {
-		return err
-	}
-	if len(users) > 0 {
-		var names []string
-		for _, u := range users {
-			names = append(names, u.Name)
-		}
-		return fmt.Errorf("remove %s: volume is in use by %s: %w", name, strings.Join(names, ", "), errdefs.ErrConflict)
-	}
-	return e.Volumes.Remove(c.Context, name)
 }
