@@ -2,7 +2,6 @@ package archive
 
 import (
 	"archive/tar"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -32,8 +31,10 @@ func writeDiff(w io.Writer, upper string, mountPoints []string) error {
 	for _, p := range mountPoints {
 		skip[strings.TrimPrefix(path.Clean(p), "/")] = true
 	}
-	tw := tar.NewWriter(w)
-	links := map[uint64]string{}
+	t := newTreeWriter(w)
+	marker := func(name string, info fs.FileInfo) error {
+		return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, ModTime: info.ModTime(), Format: tar.FormatPAX})
+	}
 	err := filepath.WalkDir(upper, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -53,74 +54,25 @@ func writeDiff(w io.Writer, upper string, mountPoints []string) error {
 		if skip[name] && info.Mode().IsRegular() && info.Size() == 0 {
 			return nil
 		}
-		st, _ := info.Sys().(*syscall.Stat_t)
-		if info.Mode()&os.ModeCharDevice != 0 && st != nil && st.Rdev == 0 {
-			return tw.WriteHeader(&tar.Header{
-				Typeflag: tar.TypeReg,
-				Name:     path.Join(path.Dir(name), whiteoutPrefix+path.Base(name)),
-				Mode:     0o600,
-				ModTime:  info.ModTime(),
-				Format:   tar.FormatPAX,
-			})
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && info.Mode()&os.ModeCharDevice != 0 && st.Rdev == 0 {
+			return marker(path.Join(path.Dir(name), whiteoutPrefix+path.Base(name)), info)
 		}
-		var link string
-		if info.Mode()&os.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return fmt.Errorf("archive %s: %w", p, err)
-		}
-		hdr.Name = name
-		hdr.Format = tar.FormatPAX
-		if info.IsDir() {
-			hdr.Name += "/"
-		}
-		if st != nil {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-			hdr.Uname, hdr.Gname = "", ""
-			if info.Mode().IsRegular() && st.Nlink > 1 {
-				if first, ok := links[st.Ino]; ok {
-					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				} else {
-					links[st.Ino] = name
-				}
-			}
-		}
+		var pax map[string]string
 		if caps := getxattr(p, "security.capability"); caps != "" {
-			hdr.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": caps}
+			pax = map[string]string{"SCHILY.xattr.security.capability": caps}
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := t.file(p, name, info, pax); err != nil {
 			return err
 		}
 		if info.IsDir() && getxattr(p, "trusted.overlay.opaque") == "y" {
-			return tw.WriteHeader(&tar.Header{
-				Typeflag: tar.TypeReg,
-				Name:     path.Join(name, opaqueWhiteout),
-				Mode:     0o600,
-				ModTime:  info.ModTime(),
-				Format:   tar.FormatPAX,
-			})
-		}
-		if hdr.Typeflag == tar.TypeReg {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("archive %s: %w", p, err)
-			}
+			return marker(path.Join(name, opaqueWhiteout), info)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	return t.tw.Close()
 }
 
 // getxattr reads one extended attribute of p itself, "" if it has none.
