@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,39 +30,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("test/build: skipped, requires root")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	top, err := harness.RepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/build:", err)
-		return 1
-	}
-	for _, b := range []string{"mgr", "rt", "shim"} {
-		if _, err := os.Stat(filepath.Join(top, "bin", b)); err != nil {
-			fmt.Fprintf(os.Stderr, "test/build: FAIL: bin/%s missing: run make build (%v)\n", b, err)
-			return 1
-		}
-	}
-	mgrBinary = filepath.Join(top, "bin", "mgr")
-	dir, err := os.MkdirTemp("", "berth-build-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/build:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	busyboxTar = filepath.Join(dir, "busybox.tar")
-	out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "test/build: hack/mkimage.sh: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+	var s harness.MgrSuite
+	harness.MgrMain(m, "build", &s, nil, func(s *harness.MgrSuite) error {
+		mgrBinary, busyboxTar = s.Mgr, s.BusyboxTar
+		return nil
+	})
 }
 
 // mgr runs bin/mgr over roots of its own, busybox loaded.

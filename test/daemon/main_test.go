@@ -13,8 +13,6 @@ package daemon
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/berthrun/berth/test/internal/harness"
@@ -29,44 +27,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("test/daemon: skipped, requires root")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	top, err := harness.RepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/daemon:", err)
-		return 1
-	}
-	topDir = top
-	// As root, a missing binary is a failure: CI must never skip silently.
-	for _, b := range []string{"mgr", "shim", "rt"} {
-		p := filepath.Join(top, "bin", b)
-		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
-			fmt.Fprintf(os.Stderr, "test/daemon: %s missing or not executable: run make build (%v)\n", p, err)
-			return 1
+	var s harness.MgrSuite
+	harness.MgrMain(m, "daemon", &s, nil, func(s *harness.MgrSuite) error {
+		if fi, err := os.Stat(dockerBinary); err != nil || fi.Mode()&0o111 == 0 {
+			return fmt.Errorf("the docker CLI %s is missing: it is the oracle of this suite (%v)", dockerBinary, err)
 		}
-	}
-	if fi, err := os.Stat(dockerBinary); err != nil || fi.Mode()&0o111 == 0 {
-		fmt.Fprintf(os.Stderr, "test/daemon: the docker CLI %s is missing: it is the oracle of this suite (%v)\n", dockerBinary, err)
-		return 1
-	}
-	mgrBinary = filepath.Join(top, "bin", "mgr")
-	dir, err := os.MkdirTemp("/tmp", "mgrd-img")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/daemon:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	busyboxTar = filepath.Join(dir, "busybox.tar")
-	out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "test/daemon: hack/mkimage.sh: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+		topDir, mgrBinary, busyboxTar = s.Top, s.Mgr, s.BusyboxTar
+		return nil
+	})
 }

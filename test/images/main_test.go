@@ -7,10 +7,6 @@
 package images
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/berthrun/berth/test/internal/harness"
@@ -22,41 +18,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("test/images: skipped, requires root")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	top, err := harness.RepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/images:", err)
-		return 1
-	}
-	mgrBinary = filepath.Join(top, "bin", "mgr")
-	if _, err := os.Stat(mgrBinary); err != nil {
-		fmt.Fprintf(os.Stderr, "test/images: %s missing: run make build (%v)\n", mgrBinary, err)
-		return 1
-	}
-	for _, tool := range []string{"docker-registry", "htpasswd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			fmt.Fprintf(os.Stderr, "test/images: %s missing: run make setup (%v)\n", tool, err)
-			return 1
-		}
-	}
-	dir, err := os.MkdirTemp("", "berth-images-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/images:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	busyboxTar = filepath.Join(dir, "busybox.tar")
-	out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "test/images: hack/mkimage.sh: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+	var s harness.MgrSuite
+	harness.MgrMain(m, "images", &s, []string{"docker-registry", "htpasswd"}, func(s *harness.MgrSuite) error {
+		mgrBinary, busyboxTar = s.Mgr, s.BusyboxTar
+		return nil
+	})
 }

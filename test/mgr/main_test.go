@@ -10,10 +10,6 @@
 package mgr
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/berthrun/berth/test/internal/harness"
@@ -26,41 +22,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("test/mgr: skipped, requires root")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	top, err := harness.RepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/mgr:", err)
-		return 1
-	}
-	topDir = top
-	// mgr finds the shim and the runtime beside itself: all three must be
-	// built, and CI (root) must never skip silently.
-	for _, b := range []string{"mgr", "shim", "rt"} {
-		p := filepath.Join(top, "bin", b)
-		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
-			fmt.Fprintf(os.Stderr, "test/mgr: %s missing or not executable: run make build (%v)\n", p, err)
-			return 1
-		}
-	}
-	mgrBinary = filepath.Join(top, "bin", "mgr")
-	dir, err := os.MkdirTemp("", "berth-mgr-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "test/mgr:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	busyboxTar = filepath.Join(dir, "busybox.tar")
-	out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "test/mgr: hack/mkimage.sh: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+	var s harness.MgrSuite
+	harness.MgrMain(m, "mgr", &s, nil, func(s *harness.MgrSuite) error {
+		topDir, mgrBinary, busyboxTar = s.Top, s.Mgr, s.BusyboxTar
+		return nil
+	})
 }

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -41,57 +40,22 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Println("test/network: skipped, requires root")
-		os.Exit(0)
-	}
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(os.Stderr, "test/network: "+format+"\n", a...)
-		return 1
-	}
-	top, err := harness.RepoRoot()
-	if err != nil {
-		return fail("%v", err)
-	}
-	topDir = top
-	// As root (CI) a missing binary or plugin is a failure, never a skip.
-	for _, p := range []string{"bin/mgr", "bin/shim", "bin/rt"} {
-		p = filepath.Join(top, p)
-		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
-			return fail("%s missing or not executable: run make build (%v)", p, err)
+	var s harness.MgrSuite
+	harness.MgrMain(m, "network", &s, []string{"ip", "iptables-save"}, func(s *harness.MgrSuite) error {
+		// A missing CNI plugin is a failure, never a skip.
+		for _, p := range []string{"bridge", "host-local", "portmap", "tuning", "ptp"} {
+			p = filepath.Join("/opt/cni/bin", p)
+			if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
+				return fmt.Errorf("CNI plugin %s missing: run hack/setup.sh (%v)", p, err)
+			}
 		}
-	}
-	for _, p := range []string{"bridge", "host-local", "portmap", "tuning", "ptp"} {
-		p = filepath.Join("/opt/cni/bin", p)
-		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
-			return fail("CNI plugin %s missing: run hack/setup.sh (%v)", p, err)
+		topDir, mgrBinary, rtBinary, busyboxTar = s.Top, s.Mgr, s.Rt, s.BusyboxTar
+		exposeTar = filepath.Join(s.Dir, "expose.tar")
+		if err := withExposedPort(busyboxTar, exposeTar, "busybox-expose:latest", "80/tcp"); err != nil {
+			return fmt.Errorf("make the EXPOSE image: %w", err)
 		}
-	}
-	for _, tool := range []string{"ip", "iptables-save"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fail("%s is needed: %v", tool, err)
-		}
-	}
-	mgrBinary = filepath.Join(top, "bin", "mgr")
-	rtBinary = filepath.Join(top, "bin", "rt")
-	dir, err := os.MkdirTemp("", "berth-network-")
-	if err != nil {
-		return fail("%v", err)
-	}
-	defer os.RemoveAll(dir)
-	busyboxTar = filepath.Join(dir, "busybox.tar")
-	if out, err := exec.Command(filepath.Join(top, "hack", "mkimage.sh"), busyboxTar, "busybox:latest").CombinedOutput(); err != nil {
-		return fail("hack/mkimage.sh: %v\n%s", err, out)
-	}
-	exposeTar = filepath.Join(dir, "expose.tar")
-	if err := withExposedPort(busyboxTar, exposeTar, "busybox-expose:latest", "80/tcp"); err != nil {
-		return fail("make the EXPOSE image: %v", err)
-	}
-	return m.Run()
+		return nil
+	})
 }
 
 // withExposedPort copies a single-image docker-archive, adding port to the
