@@ -12,6 +12,7 @@ import (
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/store"
+	"github.com/berthrun/berth/manager/internal/volume"
 )
 
 // validName is docker's rule for container names.
@@ -58,13 +59,17 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 		if m.Type != "volume" {
 			continue
 		}
+		var err error
 		if m.Anonymous {
-			v, err := s.volumes.Create(ctx, "", nil, true)
-			if err != nil {
-				return nil, err
+			var v *volume.Volume
+			if v, err = s.volumes.Create(ctx, "", nil, true); err == nil {
+				cfg.Mounts[i].Name = v.Name
 			}
-			cfg.Mounts[i].Name = v.Name
-		} else if _, _, err := s.volumes.Ensure(ctx, m.Name); err != nil {
+		} else {
+			_, _, err = s.volumes.Ensure(ctx, m.Name)
+		}
+		if err != nil {
+			s.dropAnonymousVolumes(ctx, cfg.Mounts)
 			return nil, err
 		}
 	}
@@ -89,10 +94,22 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 	}
 	err = s.records.Create(ctx, store.ContainerRecord{ID: id, Name: c.Name, Image: img.ID, Created: c.Created, Labels: cfg.Labels, Config: cfgJSON, State: stJSON})
 	if err != nil {
+		// Nothing of a refused create stays: not its dir, not the
+		// anonymous volumes made for it.
 		_ = os.RemoveAll(s.dataDir(id))
+		s.dropAnonymousVolumes(ctx, c.Config.Mounts)
 		return nil, err
 	}
 	return c, nil
+}
+
+// dropAnonymousVolumes removes the anonymous volumes a refused create made.
+func (s *Service) dropAnonymousVolumes(ctx context.Context, mounts []Mount) {
+	for _, m := range mounts {
+		if m.Type == "volume" && m.Anonymous && m.Name != "" {
+			_ = s.volumes.Remove(context.WithoutCancel(ctx), m.Name)
+		}
+	}
 }
 
 func trimSlash(s string) string {

@@ -1,3 +1,5 @@
+//go:build integration && linux
+
 package harness
 
 import (
