@@ -4,6 +4,8 @@ package build
 
 import (
 	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -310,5 +312,50 @@ func TestAddURL(t *testing.T) {
 	r := m.run("build", ctx)
 	if r.code != 1 || !strings.Contains(r.stderr, "need the network") {
 		t.Errorf("ADD URL\n%s", r)
+	}
+}
+
+// TestAddArchive proves ADD unpacks a local compressed tar into the
+// destination (owners and modes from the archive) while COPY copies the
+// same file as it is.
+func TestAddArchive(t *testing.T) {
+	m := newMgr(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range []struct {
+		name, body string
+		mode       int64
+		dir        bool
+	}{
+		{name: "app/", dir: true, mode: 0o755},
+		{name: "app/run.sh", body: "#!/bin/sh\necho from-archive\n", mode: 0o750},
+		{name: "app/conf/a.txt", body: "a\n", mode: 0o644},
+	} {
+		h := &tar.Header{Name: f.name, Mode: f.mode, Uid: 42, Gid: 43, Typeflag: tar.TypeReg, Size: int64(len(f.body))}
+		if f.dir {
+			h.Typeflag, h.Size = tar.TypeDir, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := buildContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\nADD bundle.tgz /opt/\nCOPY bundle.tgz /copied/\nCMD [\"sh\", \"-c\", \"/opt/app/run.sh; cat /opt/app/conf/a.txt; stat -c '%a %u:%g' /opt/app/run.sh; ls /copied\"]\n",
+		"bundle.tgz": buf.String(),
+	})
+	m.ok("build", "-t", "add:1", ctx)
+	out := m.ok("run", "--rm", "--network", "none", "add:1").stdout
+	if want := "from-archive\na\n750 42:43\nbundle.tgz\n"; out != want {
+		t.Errorf("run:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 
+	"github.com/berthrun/berth/manager/internal/archive"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -33,9 +34,10 @@ type copyRequest struct {
 
 // source is one file or directory to copy and where it lands.
 type source struct {
-	path string // on the host
-	rel  string // relative to the context (for .dockerignore); "" from an image
-	dest string // absolute path in the image
+	path    string // on the host
+	rel     string // relative to the context (for .dockerignore); "" from an image
+	dest    string // absolute path in the image
+	extract bool   // ADD of a local tar archive: its contents go into dest
 }
 
 // copy is COPY/ADD: a layer written from the sources, no container.
@@ -115,6 +117,10 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 			return err
 		}
 		switch {
+		case r.verb == "ADD" && fi.Mode().IsRegular() && isTarArchive(m.path):
+			// As docker: a local (compressed) tar is unpacked into dest.
+			matches[i].dest, matches[i].extract = dest, true
+			kind = "archive"
 		case fi.IsDir():
 			matches[i].dest = dest
 			kind = "dir"
@@ -242,6 +248,15 @@ func (bd *build) writeCopy(w io.Writer, cur string, srcs []source, destDir bool,
 	for _, s := range srcs {
 		if err := parents(s.dest); err != nil {
 			return err
+		}
+		if s.extract {
+			if err := dirHeader(s.dest); err != nil {
+				return err
+			}
+			if err := extractInto(tw, s.path, s.dest); err != nil {
+				return fmt.Errorf("ADD %s: %w", filepath.Base(s.path), err)
+			}
+			continue
 		}
 		err := bd.walk(s, func(p, rel string, fi fs.FileInfo) error {
 			name := path.Join(s.dest, filepath.ToSlash(rel))
@@ -386,4 +401,64 @@ func lookup(file, name string, passwd bool) (int, int, error) {
 		}
 	}
 	return 0, 0, fmt.Errorf("unable to find %q in %s: %w", name, filepath.Base(file), errdefs.ErrNotFound)
+}
+
+// isTarArchive tells a tar (plain, gzip or zstd) from other files by its
+// first bytes, as docker's ADD does.
+func isTarArchive(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	plain, closeFn, err := archive.Decompress(f)
+	if err != nil {
+		return false
+	}
+	defer closeFn()
+	_, err = tar.NewReader(plain).Next()
+	return err == nil
+}
+
+// extractInto copies the entries of the archive at p into the layer tar
+// under dest, keeping their owners and modes. Names that climb out are
+// left to the layer's own checks, which refuse the whole layer.
+func extractInto(tw *tar.Writer, p, dest string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	plain, closeFn, err := archive.Decompress(f)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	tr := tar.NewReader(plain)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Join(dest, hdr.Name)
+		if name == dest || name == "/" {
+			continue // the archive's own root: dest exists
+		}
+		hdr.Name = strings.TrimPrefix(name, "/")
+		if hdr.Typeflag == tar.TypeDir {
+			hdr.Name += "/"
+		}
+		if hdr.Typeflag == tar.TypeLink {
+			hdr.Linkname = strings.TrimPrefix(path.Join(dest, hdr.Linkname), "/")
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
 }
