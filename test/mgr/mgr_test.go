@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -345,7 +344,7 @@ func (m *Mgr) Leaks() []string {
 		}
 	}
 	for _, p := range m.processes() {
-		leaks = append(leaks, fmt.Sprintf("process %d: %s", p.pid, strings.Join(p.args, " ")))
+		leaks = append(leaks, fmt.Sprintf("process %d: %s", p.Pid, strings.Join(p.Args, " ")))
 	}
 	for _, d := range []string{filepath.Join(m.RunRoot, "c"), filepath.Join(m.Root, "containers"), filepath.Join(m.RunRoot, "runtime"), filepath.Join(m.RunRoot, "netns")} {
 		ents, err := os.ReadDir(d)
@@ -370,7 +369,7 @@ func (m *Mgr) Leaks() []string {
 			leaks = append(leaks, "bridge "+m.Bridge+" port: "+p.Name())
 		}
 	}
-	for _, l := range iptablesRules() {
+	for _, l := range harness.IptablesRules() {
 		if strings.Contains(l, m.SubnetPrefix) {
 			leaks = append(leaks, "iptables: "+l)
 			continue
@@ -385,48 +384,8 @@ func (m *Mgr) Leaks() []string {
 	return leaks
 }
 
-// iptablesRules returns the rules of every table (none if iptables-save is
-// missing: then the CNI plugins could not have added any either).
-func iptablesRules() []string {
-	out, err := exec.Command("iptables-save").Output()
-	if err != nil {
-		return nil
-	}
-	var rules []string
-	for _, l := range strings.Split(string(out), "\n") {
-		// A network's masquerade rule lives as long as the network (the
-		// test's "bridge" is never removed): not a container's leftover.
-		if strings.HasPrefix(l, "-A ") && !strings.Contains(l, "mgr masquerade") {
-			rules = append(rules, l)
-		}
-	}
-	return rules
-}
-
-type proc struct {
-	pid  int
-	args []string
-}
-
 // processes returns the processes whose command line mentions the roots.
-func (m *Mgr) processes() []proc {
-	ents, _ := os.ReadDir("/proc")
-	var out []proc
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		args, err := harness.Cmdline(pid)
-		if err != nil || harness.ProcessGone(pid) {
-			continue
-		}
-		if strings.Contains(strings.Join(args, " "), m.Dir+"/") {
-			out = append(out, proc{pid, args})
-		}
-	}
-	return out
-}
+func (m *Mgr) processes() []harness.HostProc { return harness.ProcessesMentioning(m.Dir) }
 
 // cgroupDirsNamed walks the cgroup mounts once and returns the directories
 // named after one of ids.
@@ -490,7 +449,7 @@ func (m *Mgr) cleanup() {
 // failing test does not leave the host dirty for the next.
 func (m *Mgr) forceClean() {
 	for _, p := range m.processes() {
-		_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 	rt := filepath.Join(topDir, "bin", "rt")
 	if ents, _ := os.ReadDir(filepath.Join(m.RunRoot, "runtime")); len(ents) > 0 {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // snapshot is the per-test state a failed command must leave as it was.
@@ -95,7 +97,7 @@ func TestUnknownPlugin(t *testing.T) {
 			if m.Running(name) {
 				t.Errorf("%s on %s: container %s is running", verb, net, name)
 			}
-			for _, l := range iptablesRules() {
+			for _, l := range harness.IptablesRules() {
 				if strings.Contains(l, prefix) {
 					t.Errorf("%s on %s: iptables rule left: %s", verb, net, l)
 				}

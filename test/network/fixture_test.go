@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -372,7 +371,7 @@ func (m *Mgr) Leaks() []string {
 		}
 	}
 	for _, p := range m.processes() {
-		leaks = append(leaks, fmt.Sprintf("process %d: %s", p.pid, strings.Join(p.args, " ")))
+		leaks = append(leaks, fmt.Sprintf("process %d: %s", p.Pid, strings.Join(p.Args, " ")))
 	}
 	for _, d := range []string{filepath.Join(m.RunRoot, "netns"), filepath.Join(m.RunRoot, "c"), filepath.Join(m.RunRoot, "runtime"), filepath.Join(m.Root, "cni", "cache", "results")} {
 		for _, e := range dirEntries(d) {
@@ -392,7 +391,7 @@ func (m *Mgr) Leaks() []string {
 			leaks = append(leaks, "bridge "+b+" port: "+p)
 		}
 	}
-	for _, l := range iptablesRules() {
+	for _, l := range harness.IptablesRules() {
 		for _, p := range prefixes {
 			if strings.Contains(l, p) {
 				leaks = append(leaks, "iptables: "+l)
@@ -405,45 +404,8 @@ func (m *Mgr) Leaks() []string {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
-// iptablesRules returns the rules of every table.
-func iptablesRules() []string {
-	out, _ := exec.Command("iptables-save").Output()
-	var rules []string
-	for _, l := range strings.Split(string(out), "\n") {
-		// A network's masquerade rule lives as long as the network (the
-		// test's "bridge" is never removed): not a container's leftover.
-		if strings.HasPrefix(l, "-A ") && !strings.Contains(l, "mgr masquerade") {
-			rules = append(rules, l)
-		}
-	}
-	return rules
-}
-
-type proc struct {
-	pid  int
-	args []string
-}
-
-// processes returns the processes whose command line mentions the dir
-// (shims, runtimes, mgr).
-func (m *Mgr) processes() []proc {
-	ents, _ := os.ReadDir("/proc")
-	var out []proc
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		args, err := harness.Cmdline(pid)
-		if err != nil || harness.ProcessGone(pid) {
-			continue
-		}
-		if strings.Contains(strings.Join(args, " "), m.Dir+"/") {
-			out = append(out, proc{pid, args})
-		}
-	}
-	return out
-}
+// processes returns the processes whose command line mentions the roots.
+func (m *Mgr) processes() []harness.HostProc { return harness.ProcessesMentioning(m.Dir) }
 
 // AssertClean fails the test if anything of the installation is left.
 func (m *Mgr) AssertClean(when string) {
@@ -486,7 +448,7 @@ func (m *Mgr) cleanup() {
 // mounts, iptables rules of its subnets and its bridges.
 func (m *Mgr) forceClean() {
 	for _, p := range m.processes() {
-		_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 	for _, e := range dirEntries(filepath.Join(m.RunRoot, "runtime")) {
 		_ = exec.Command(rtBinary, "--root", filepath.Join(m.RunRoot, "runtime"), "delete", "--force", e).Run()

@@ -145,10 +145,10 @@ func TestLeaks(t *testing.T) {
 	if left := m.IDs(); len(left) > 0 {
 		t.Errorf("containers left after rm -f and prune: %v", left)
 	}
-	var procs []proc
+	var procs []harness.HostProc
 	if !harness.Poll(5*time.Second, func() bool { procs = m.processes(); return len(procs) == 0 }) {
 		for _, p := range procs {
-			t.Errorf("process left: %d %s", p.pid, strings.Join(p.args, " "))
+			t.Errorf("process left: %d %s", p.Pid, strings.Join(p.Args, " "))
 		}
 	}
 	m.AssertClean("after the kill cycles")
