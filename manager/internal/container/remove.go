@@ -35,9 +35,14 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 	}
 	dir := s.runDir(c.ID)
 	if shimapi.Alive(ctx, dir) {
-		// Created but never started: the shim holds a created container.
+		// Created but never started (the shim holds a created container),
+		// or a shim still winding down after its container exited: then
+		// it may close the connection on us as it exits, which is fine.
 		if err := s.shim(c.ID).Shutdown(ctx, true); err != nil {
-			return fmt.Errorf("shut down shim of %.12s: %w", c.ID, err)
+			s.waitShimGone(ctx, c.ID)
+			if shimapi.Alive(ctx, dir) {
+				return fmt.Errorf("shut down shim of %.12s: %w", c.ID, err)
+			}
 		}
 		s.waitShimGone(ctx, c.ID)
 	}
