@@ -136,8 +136,16 @@ func (s *Server) start(ctx context.Context, c *container.Container) error {
 	return err
 }
 
-// stopTimeout reads the `t` query parameter (seconds; negative: wait for ever).
-func stopTimeout(r *http.Request) (*time.Duration, error) {
+// stopOptions reads the t (seconds; negative: wait for ever) and signal
+// parameters shared by stop and restart; a signal overrides the container's
+// stop signal for this request only.
+func stopOptions(r *http.Request, c *container.Container) (*time.Duration, error) {
+	if sig := r.URL.Query().Get("signal"); sig != "" {
+		if _, err := signalname.Parse(sig); err != nil {
+			return nil, invalidf("%v", err)
+		}
+		c.Config.StopSignal = sig
+	}
 	v := r.URL.Query().Get("t")
 	if v == "" {
 		return nil, nil
@@ -159,19 +167,13 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.mon.userAction(c.ID)
-	timeout, err := stopTimeout(r)
+	timeout, err := stopOptions(r, c)
 	if err != nil {
 		return err
 	}
 	if !c.Running() {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
-	}
-	if sig := r.URL.Query().Get("signal"); sig != "" {
-		if _, err := signalname.Parse(sig); err != nil {
-			return invalidf("%v", err)
-		}
-		c.Config.StopSignal = sig
 	}
 	if err := s.e.Containers.Stop(r.Context(), c, timeout); err != nil {
 		return err
@@ -186,12 +188,9 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.mon.userAction(c.ID)
-	timeout, err := stopTimeout(r)
+	timeout, err := stopOptions(r, c)
 	if err != nil {
 		return err
-	}
-	if sig := r.URL.Query().Get("signal"); sig != "" {
-		c.Config.StopSignal = sig
 	}
 	if err := s.e.Containers.Stop(r.Context(), c, timeout); err != nil {
 		return err
