@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // TestConcurrentMgr: nine mgr processes at once on one store — loads of
@@ -19,8 +21,8 @@ import (
 // once, no blob or layer is left unreferenced and no temp file remains.
 func TestConcurrentMgr(t *testing.T) {
 	t.Parallel()
-	reg := startRegistry(t, "", "")
-	pulled := reg.host + "/layered:1"
+	reg := harness.StartRegistry(t, "", "")
+	pulled := reg.Host + "/layered:1"
 	pusher := newMgr(t)
 	pusher.must("load", "-i", layeredArchive(t, t.TempDir(), pulled))
 	pusher.push(pulled)

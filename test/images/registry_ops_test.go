@@ -3,17 +3,15 @@
 package images
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 var pushedDigest = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size: \d+`)
@@ -29,42 +27,23 @@ func (m *mgr) push(ref string) string {
 	return d[1]
 }
 
-// registryManifest fetches ref's manifest from the registry itself and
-// returns the digest of what it serves: the oracle for mgr's digests.
-func (r *registry) manifestDigest(repo, tag string) string {
-	r.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+r.host+"/v2/"+repo+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		r.t.Fatalf("GET manifest %s:%s: %v %s %s", repo, tag, err, resp.Status, body)
-	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // TestPushPullRoundTrip: an image loaded from an archive, pushed, removed and
 // pulled back is the same image (ID, layers) under the manifest digest the
 // registry itself computes, shown by images --digests and image inspect.
 func TestPushPullRoundTrip(t *testing.T) {
 	t.Parallel()
-	reg := startRegistry(t, "", "")
+	reg := harness.StartRegistry(t, "", "")
 	m := newMgr(t)
 	m.must("load", "-i", busyboxTar)
 	loaded := m.inspect("busybox")
-	ref := reg.host + "/team/busybox:1.0"
+	ref := reg.Host + "/team/busybox:1.0"
 	m.must("tag", "busybox", ref)
 	pushed := m.push(ref)
-	if served := reg.manifestDigest("team/busybox", "1.0"); served != pushed {
+	if served := reg.ManifestDigest("team/busybox", "1.0"); served != pushed {
 		t.Fatalf("push reported %s, registry serves %s", pushed, served)
 	}
-	if got := m.inspect(ref).RepoDigests; !slices.Contains(got, reg.host+"/team/busybox@"+pushed) {
-		t.Errorf("after push, RepoDigests = %q, want %s@%s", got, reg.host+"/team/busybox", pushed)
+	if got := m.inspect(ref).RepoDigests; !slices.Contains(got, reg.Host+"/team/busybox@"+pushed) {
+		t.Errorf("after push, RepoDigests = %q, want %s@%s", got, reg.Host+"/team/busybox", pushed)
 	}
 
 	m.must("rmi", ref, "busybox")
@@ -89,15 +68,15 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if pulled.Descriptor.Digest != pushed {
 		t.Errorf("pulled Descriptor.Digest %s, pushed %s", pulled.Descriptor.Digest, pushed)
 	}
-	if want := reg.host + "/team/busybox@" + pushed; !slices.Equal(pulled.RepoDigests, []string{want}) {
+	if want := reg.Host + "/team/busybox@" + pushed; !slices.Equal(pulled.RepoDigests, []string{want}) {
 		t.Errorf("RepoDigests %q, want [%s]", pulled.RepoDigests, want)
 	}
 	listed := m.must("images", "--digests", "--no-trunc", "--format", "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}")
-	if want := reg.host + "/team/busybox 1.0 " + pushed + " " + loaded.ID + "\n"; listed != want {
+	if want := reg.Host + "/team/busybox 1.0 " + pushed + " " + loaded.ID + "\n"; listed != want {
 		t.Errorf("images --digests:\n got %q\nwant %q", listed, want)
 	}
 	// by digest too
-	if got := m.inspect(reg.host + "/team/busybox@" + pushed).ID; got != loaded.ID {
+	if got := m.inspect(reg.Host + "/team/busybox@" + pushed).ID; got != loaded.ID {
 		t.Errorf("inspect by repo digest: %s, want %s", got, loaded.ID)
 	}
 }
@@ -109,17 +88,17 @@ var progressLine = regexp.MustCompile(`(?m)^([0-9a-f]{12}): (.*)$`)
 // and writes nothing to the content store.
 func TestPullTwiceFetchesNothing(t *testing.T) {
 	t.Parallel()
-	reg := startRegistry(t, "", "")
-	ref := reg.host + "/layered:1"
+	reg := harness.StartRegistry(t, "", "")
+	ref := reg.Host + "/layered:1"
 	pusher := newMgr(t)
 	layered := layeredArchive(t, t.TempDir(), ref)
 	pusher.must("load", "-i", layered)
 	pusher.push(ref)
 
 	m := newMgr(t)
-	before := len(reg.blobGETs())
+	before := len(reg.BlobGETs())
 	first := m.must("pull", ref)
-	fetched := reg.blobGETs()[before:]
+	fetched := reg.BlobGETs()[before:]
 	if len(fetched) != 3 { // config + 2 layers
 		t.Fatalf("first pull fetched %d blobs, want 3 (config and 2 layers): %q\n%s", len(fetched), fetched, first)
 	}
@@ -135,7 +114,7 @@ func TestPullTwiceFetchesNothing(t *testing.T) {
 			t.Errorf("second pull, layer %s: %q, want \"Already exists\"", l[1], l[2])
 		}
 	}
-	if again := reg.blobGETs()[before+len(fetched):]; len(again) != 0 {
+	if again := reg.BlobGETs()[before+len(fetched):]; len(again) != 0 {
 		t.Errorf("second pull fetched blobs %q, want none", again)
 	}
 	if after := contentFiles(t, m); !slices.Equal(after, files) {
@@ -173,22 +152,22 @@ func contentFiles(t testing.TB, m *mgr) []string {
 func TestLoginLogout(t *testing.T) {
 	t.Parallel()
 	const user, password = "berth", "s3cret-Pa55word"
-	reg := startRegistry(t, user, password)
+	reg := harness.StartRegistry(t, user, password)
 	m := newMgr(t)
 	cfgFile := filepath.Join(m.config, "config.json")
-	ref := reg.host + "/private/busybox:1"
+	ref := reg.Host + "/private/busybox:1"
 	m.must("load", "-i", busyboxTar)
 	m.must("tag", "busybox", ref)
 
 	fails(t, m.run("push", ref), "access denied")
 
-	res := m.runStdin("wrong-password\n", "login", "-u", user, "--password-stdin", reg.host)
+	res := m.runStdin("wrong-password\n", "login", "-u", user, "--password-stdin", reg.Host)
 	fails(t, res, "wrong username or password")
 	if _, err := os.Stat(cfgFile); err == nil {
 		t.Errorf("failed login stored %s", cfgFile)
 	}
 
-	res = m.runStdin(password+"\n", "login", "-u", user, "--password-stdin", reg.host)
+	res = m.runStdin(password+"\n", "login", "-u", user, "--password-stdin", reg.Host)
 	if res.code != 0 || strings.TrimSpace(res.stdout) != "Login Succeeded" {
 		t.Fatalf("login: %s", res)
 	}
@@ -209,8 +188,8 @@ func TestLoginLogout(t *testing.T) {
 	var cfg struct {
 		Auths map[string]struct{ Auth string }
 	}
-	if err := json.Unmarshal(data, &cfg); err != nil || cfg.Auths[reg.host].Auth == "" {
-		t.Errorf("%s has no auths entry for %s (%v):\n%s", cfgFile, reg.host, err, data)
+	if err := json.Unmarshal(data, &cfg); err != nil || cfg.Auths[reg.Host].Auth == "" {
+		t.Errorf("%s has no auths entry for %s (%v):\n%s", cfgFile, reg.Host, err, data)
 	}
 
 	id := m.inspect(ref).ID
@@ -221,19 +200,19 @@ func TestLoginLogout(t *testing.T) {
 		t.Errorf("pulled %s, pushed %s", got, id)
 	}
 
-	if out := m.must("logout", reg.host); !strings.Contains(out, "Removing login credentials for "+reg.host) {
+	if out := m.must("logout", reg.Host); !strings.Contains(out, "Removing login credentials for "+reg.Host) {
 		t.Errorf("logout said %q", out)
 	}
 	data, _ = os.ReadFile(cfgFile)
-	if strings.Contains(string(data), reg.host) {
-		t.Errorf("%s still mentions %s after logout:\n%s", cfgFile, reg.host, data)
+	if strings.Contains(string(data), reg.Host) {
+		t.Errorf("%s still mentions %s after logout:\n%s", cfgFile, reg.Host, data)
 	}
 	m.must("rmi", ref)
 	fails(t, m.run("pull", ref), "access denied")
 	if imgs := m.images(); len(imgs) != 0 {
 		t.Errorf("a refused pull left images: %q", imgs)
 	}
-	if out := m.must("logout", reg.host); !strings.Contains(out, "Not logged in to "+reg.host) {
+	if out := m.must("logout", reg.Host); !strings.Contains(out, "Not logged in to "+reg.Host) {
 		t.Errorf("second logout said %q", out)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -32,7 +33,7 @@ import (
 // Images is what a build needs of the image service.
 type Images interface {
 	Get(ctx context.Context, ref string) (*image.Image, error)
-	Commit(ctx context.Context, parent digest.Digest, layer io.Reader, config ocispec.Image) (*image.Image, error)
+	Commit(ctx context.Context, parent digest.Digest, layer io.Reader, config dockerspec.DockerOCIImage) (*image.Image, error)
 	LayerDirs(ctx context.Context, chain digest.Digest) ([]string, error)
 	Tag(ctx context.Context, src, target string) error
 }
@@ -92,7 +93,7 @@ type stage struct {
 	name   string
 	id     digest.Digest // the current image; "" while a scratch stage has none
 	chain  digest.Digest
-	config ocispec.Image
+	config dockerspec.DockerOCIImage
 	args   map[string]*string // ARGs declared in this stage
 	cmdSet bool
 	shell  []string
@@ -303,6 +304,12 @@ func (bd *build) runStage(ctx context.Context, s instructions.Stage, final bool)
 	if st.id != "" {
 		bd.printID(st.id)
 	}
+	if len(st.config.Config.Shell) > 0 {
+		st.shell = slices.Clone(st.config.Config.Shell)
+	}
+	if err := bd.runTriggers(ctx, st); err != nil {
+		return err
+	}
 	for _, c := range s.Commands {
 		text := c.Name()
 		if sc, ok := c.(interface{ String() string }); ok {
@@ -325,7 +332,7 @@ func (bd *build) runStage(ctx context.Context, s instructions.Stage, final bool)
 		}
 		text := "LABEL " + strings.Join(parts, " ")
 		bd.printStep(text)
-		if err := bd.meta(ctx, st, text, func(cfg *ocispec.ImageConfig) {
+		if err := bd.meta(ctx, st, text, func(cfg *dockerspec.DockerOCIImageConfig) {
 			if cfg.Labels == nil {
 				cfg.Labels = map[string]string{}
 			}
@@ -384,7 +391,7 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 		for _, kv := range c.Env {
 			parts = append(parts, kv.Key+"="+kv.Value)
 		}
-		return bd.meta(ctx, st, "ENV "+strings.Join(parts, " "), func(cfg *ocispec.ImageConfig) {
+		return bd.meta(ctx, st, "ENV "+strings.Join(parts, " "), func(cfg *dockerspec.DockerOCIImageConfig) {
 			for _, kv := range c.Env {
 				cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
 			}
@@ -394,7 +401,7 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 		for _, kv := range c.Labels {
 			parts = append(parts, kv.Key+"="+kv.Value)
 		}
-		return bd.meta(ctx, st, "LABEL "+strings.Join(parts, " "), func(cfg *ocispec.ImageConfig) {
+		return bd.meta(ctx, st, "LABEL "+strings.Join(parts, " "), func(cfg *dockerspec.DockerOCIImageConfig) {
 			if cfg.Labels == nil {
 				cfg.Labels = map[string]string{}
 			}
@@ -408,16 +415,16 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 			dir = filepath.Join("/", st.config.Config.WorkingDir, dir)
 		}
 		dir = filepath.Clean(dir)
-		return bd.meta(ctx, st, "WORKDIR "+dir, func(cfg *ocispec.ImageConfig) { cfg.WorkingDir = dir })
+		return bd.meta(ctx, st, "WORKDIR "+dir, func(cfg *dockerspec.DockerOCIImageConfig) { cfg.WorkingDir = dir })
 	case *instructions.UserCommand:
-		return bd.meta(ctx, st, "USER "+c.User, func(cfg *ocispec.ImageConfig) { cfg.User = c.User })
+		return bd.meta(ctx, st, "USER "+c.User, func(cfg *dockerspec.DockerOCIImageConfig) { cfg.User = c.User })
 	case *instructions.CmdCommand:
 		argv := st.cmdline(c.ShellDependantCmdLine)
 		st.cmdSet = true
-		return bd.meta(ctx, st, "CMD "+jsonArgs(argv), func(cfg *ocispec.ImageConfig) { cfg.Cmd = argv })
+		return bd.meta(ctx, st, "CMD "+jsonArgs(argv), func(cfg *dockerspec.DockerOCIImageConfig) { cfg.Cmd = argv })
 	case *instructions.EntrypointCommand:
 		argv := st.cmdline(c.ShellDependantCmdLine)
-		return bd.meta(ctx, st, "ENTRYPOINT "+jsonArgs(argv), func(cfg *ocispec.ImageConfig) {
+		return bd.meta(ctx, st, "ENTRYPOINT "+jsonArgs(argv), func(cfg *dockerspec.DockerOCIImageConfig) {
 			cfg.Entrypoint = argv
 			if !st.cmdSet {
 				cfg.Cmd = nil
@@ -436,7 +443,7 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 			}
 			ports = append(ports, p)
 		}
-		return bd.meta(ctx, st, "EXPOSE "+strings.Join(ports, " "), func(cfg *ocispec.ImageConfig) {
+		return bd.meta(ctx, st, "EXPOSE "+strings.Join(ports, " "), func(cfg *dockerspec.DockerOCIImageConfig) {
 			if cfg.ExposedPorts == nil {
 				cfg.ExposedPorts = map[string]struct{}{}
 			}
@@ -445,7 +452,7 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 			}
 		})
 	case *instructions.VolumeCommand:
-		return bd.meta(ctx, st, "VOLUME "+jsonArgs(c.Volumes), func(cfg *ocispec.ImageConfig) {
+		return bd.meta(ctx, st, "VOLUME "+jsonArgs(c.Volumes), func(cfg *dockerspec.DockerOCIImageConfig) {
 			if cfg.Volumes == nil {
 				cfg.Volumes = map[string]struct{}{}
 			}
@@ -454,10 +461,21 @@ func (bd *build) dispatch(ctx context.Context, st *stage, c instructions.Command
 			}
 		})
 	case *instructions.StopSignalCommand:
-		return bd.meta(ctx, st, "STOPSIGNAL "+c.Signal, func(cfg *ocispec.ImageConfig) { cfg.StopSignal = c.Signal })
+		return bd.meta(ctx, st, "STOPSIGNAL "+c.Signal, func(cfg *dockerspec.DockerOCIImageConfig) { cfg.StopSignal = c.Signal })
 	case *instructions.ShellCommand:
 		st.shell = slices.Clone(c.Shell)
-		return bd.meta(ctx, st, "SHELL "+jsonArgs(c.Shell), nil)
+		return bd.meta(ctx, st, "SHELL "+jsonArgs(c.Shell), func(cfg *dockerspec.DockerOCIImageConfig) { cfg.Shell = slices.Clone(c.Shell) })
+	case *instructions.HealthCheckCommand:
+		return bd.meta(ctx, st, healthcheckText(c.Health), func(cfg *dockerspec.DockerOCIImageConfig) {
+			if old := cfg.Healthcheck; old != nil && len(old.Test) > 0 && old.Test[0] != "NONE" {
+				fmt.Fprintf(bd.out, "Note: overriding previous HEALTHCHECK: %v\n", old.Test)
+			}
+			cfg.Healthcheck = c.Health
+		})
+	case *instructions.OnbuildCommand:
+		return bd.meta(ctx, st, "ONBUILD "+c.Expression, func(cfg *dockerspec.DockerOCIImageConfig) {
+			cfg.OnBuild = append(slices.Clone(cfg.OnBuild), c.Expression)
+		})
 	case *instructions.MaintainerCommand:
 		st.config.Author = c.Maintainer
 		return bd.meta(ctx, st, "MAINTAINER "+c.Maintainer, nil)
@@ -508,7 +526,7 @@ func jsonArgs(a []string) string {
 
 // meta is a metadata-only step: a new config, a history entry with
 // empty_layer, no layer. edit may be nil (ARG, SHELL).
-func (bd *build) meta(ctx context.Context, st *stage, text string, edit func(*ocispec.ImageConfig)) error {
+func (bd *build) meta(ctx context.Context, st *stage, text string, edit func(*dockerspec.DockerOCIImageConfig)) error {
 	createdBy := "/bin/sh -c #(nop) " + text
 	if hit, err := bd.cached(ctx, st, createdBy); hit || err != nil {
 		return err

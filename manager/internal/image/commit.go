@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -15,7 +16,7 @@ import (
 // an optional layer (a plain tar; nil adds none) and config, whose RootFS
 // it fills in. The image is registered without a name, as a builder's
 // intermediate image is; Tag names it.
-func (s *Service) Commit(ctx context.Context, parent digest.Digest, layer io.Reader, config ocispec.Image) (_ *Image, err error) {
+func (s *Service) Commit(ctx context.Context, parent digest.Digest, layer io.Reader, config dockerspec.DockerOCIImage) (_ *Image, err error) {
 	defer func() {
 		if err != nil {
 			s.discard(ctx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	imagetypes "github.com/moby/moby/api/types/image"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -24,7 +23,7 @@ func (s *Service) Inspect(ctx context.Context, ref string) (*imagetypes.InspectR
 		Os:           img.Config.OS,
 		Author:       img.Config.Author,
 		Size:         img.Size,
-		Config:       &dockerspec.DockerOCIImageConfig{ImageConfig: img.Config.Config},
+		Config:       &img.Config.Config,
 		RootFS:       imagetypes.RootFS{Type: "layers"},
 		Descriptor:   &ocispec.Descriptor{MediaType: img.MediaType, Digest: img.Manifest},
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -46,9 +47,9 @@ func New(cs *content.Store, images *store.Images, snaps *snapshot.Snapshotter, l
 // Image is an image with its parsed config, as callers use it.
 type Image struct {
 	store.Image
-	Names  []string // full references
-	Config ocispec.Image
-	Chain  digest.Digest // chain ID of the top layer: what a rootfs is made from
+	Names  []string                  // full references
+	Config dockerspec.DockerOCIImage // the OCI config plus docker's Healthcheck, OnBuild and Shell
+	Chain  digest.Digest             // chain ID of the top layer: what a rootfs is made from
 }
 
 // register records the image whose manifest is in the content store: it
@@ -66,7 +67,7 @@ func (s *Service) register(ctx context.Context, manifestDigest digest.Digest, na
 	if err != nil {
 		return nil, fmt.Errorf("image config: %w", err)
 	}
-	var cfg ocispec.Image
+	var cfg dockerspec.DockerOCIImage
 	if err := json.Unmarshal(cfgRaw, &cfg); err != nil {
 		return nil, fmt.Errorf("parse image config %s: %w: %w", m.Config.Digest, err, errdefs.ErrDataCorrupt)
 	}

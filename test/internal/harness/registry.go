@@ -1,9 +1,12 @@
 //go:build integration && linux
 
-package images
+package harness
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,19 +19,18 @@ import (
 	"time"
 )
 
-// registry is Debian's docker-registry (CNCF distribution) serving on
+// Registry is Debian's docker-registry (CNCF distribution) serving on
 // 127.0.0.1 from a throwaway storage dir, logging every request.
-type registry struct {
+type Registry struct {
 	t    testing.TB
-	host string // 127.0.0.1:port
+	Host string // 127.0.0.1:port
 	log  string // its log file: logrus lines plus the access log
-	user string // set when it requires htpasswd auth
 	seq  int
 }
 
-// startRegistry starts a registry on a free port; with user set it demands
+// StartRegistry starts a registry on a free port; with user set it demands
 // basic auth from an htpasswd file (bcrypt). It is stopped in t.Cleanup.
-func startRegistry(t testing.TB, user, password string) *registry {
+func StartRegistry(t testing.TB, user, password string) *Registry {
 	t.Helper()
 	dir := t.TempDir()
 	authCfg := ""
@@ -67,7 +69,7 @@ http:
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &registry{t: t, host: host, log: filepath.Join(dir, fmt.Sprintf("registry-%d.log", attempt)), user: user}
+		r := &Registry{t: t, Host: host, log: filepath.Join(dir, fmt.Sprintf("registry-%d.log", attempt))}
 		logf, err := os.Create(r.log)
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +102,7 @@ http:
 }
 
 // waitUp polls /v2/ until the registry answers (200, or 401 with auth).
-func (r *registry) waitUp(exited <-chan struct{}) bool {
+func (r *Registry) waitUp(exited <-chan struct{}) bool {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -108,7 +110,7 @@ func (r *registry) waitUp(exited <-chan struct{}) bool {
 			return false
 		default:
 		}
-		resp, err := http.Get("http://" + r.host + "/v2/")
+		resp, err := http.Get("http://" + r.Host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
@@ -122,14 +124,14 @@ func (r *registry) waitUp(exited <-chan struct{}) bool {
 
 var blobGET = regexp.MustCompile(`"GET /v2/\S+/blobs/(sha256:[0-9a-f]{64}) HTTP`)
 
-// blobGETs returns the digests of every blob the registry has served with
+// BlobGETs returns the digests of every blob the registry has served with
 // GET so far, from its access log. A request made after the client is
 // done, and waited for in the log, makes sure every earlier line is written.
-func (r *registry) blobGETs() []string {
+func (r *Registry) BlobGETs() []string {
 	r.t.Helper()
 	r.seq++
 	marker := fmt.Sprintf("/v2/log-marker-%d/tags/list", r.seq)
-	resp, err := http.Get("http://" + r.host + marker)
+	resp, err := http.Get("http://" + r.Host + marker)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -152,4 +154,23 @@ func (r *registry) blobGETs() []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// ManifestDigest fetches ref's manifest from the registry itself and
+// returns the digest of what it serves: the oracle for mgr's digests.
+func (r *Registry) ManifestDigest(repo, tag string) string {
+	r.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+r.Host+"/v2/"+repo+"/manifests/"+tag, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		r.t.Fatalf("GET manifest %s:%s: %v %s %s", repo, tag, err, resp.Status, body)
+	}
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
