@@ -4,8 +4,9 @@
 // builds, ARG/ENV substitution, .dockerignore, USER and WORKDIR at run
 // time, the step cache, --target and a failing RUN that leaves nothing
 // behind. They run <repo>/bin/mgr as root, each test with its own data
-// root, runtime root and config dir, and only the busybox image from
-// hack/mkimage.sh (MGR_PULL=never: no registry, no network).
+// root, runtime root, config dir and default network (its own bridge and
+// /24), and only the busybox image from hack/mkimage.sh (MGR_PULL=never:
+// no pulls from outside).
 package build
 
 import (
@@ -39,8 +40,9 @@ func TestMain(m *testing.M) {
 
 // mgr runs bin/mgr over roots of its own, busybox loaded.
 type mgr struct {
-	t                     testing.TB
-	root, runroot, config string
+	t                             testing.TB
+	root, runroot, config, cniDir string
+	network                       harness.BridgeNetwork // the default network RUN steps use
 }
 
 func newMgr(t testing.TB) *mgr {
@@ -51,7 +53,10 @@ func newMgr(t testing.TB) *mgr {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mgr{t: t, root: filepath.Join(dir, "root"), runroot: runroot, config: filepath.Join(dir, "config")}
+	m := &mgr{t: t, root: filepath.Join(dir, "root"), runroot: runroot, config: filepath.Join(dir, "config"), cniDir: filepath.Join(dir, "cni")}
+	// 10.250.0.0-10.251.255.0: test/mgr and test/network take 10.200-10.249.
+	m.network = harness.NewBridgeNetwork(t, "bb", 250, 2)
+	m.network.Write(t, m.cniDir)
 	t.Cleanup(func() {
 		for _, mp := range harness.MountsReferencing(t, m.root) {
 			t.Errorf("mount left under the data root: %s", mp)
@@ -59,6 +64,7 @@ func newMgr(t testing.TB) *mgr {
 		for _, mp := range harness.MountsReferencing(t, m.runroot) {
 			t.Errorf("mount left under the runtime root: %s", mp)
 		}
+		m.network.Remove(t)
 		_ = os.RemoveAll(runroot)
 	})
 	m.ok("load", "-i", busyboxTar)
@@ -81,7 +87,7 @@ func (m *mgr) run(args ...string) result {
 	defer cancel()
 	c := exec.CommandContext(ctx, mgrBinary, args...)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MGR_") })
-	c.Env = append(env, "MGR_ROOT="+m.root, "MGR_RUNROOT="+m.runroot, "MGR_CONFIG="+m.config, "MGR_PULL=never")
+	c.Env = append(env, "MGR_ROOT="+m.root, "MGR_RUNROOT="+m.runroot, "MGR_CONFIG="+m.config, "MGR_CNI_CONFIG_DIR="+m.cniDir, "MGR_PULL=never")
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	c.WaitDelay = 5 * time.Second

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +40,7 @@ type Mgr struct {
 	Subnet  string // its /24, "10.X.Y." prefix form in SubnetPrefix
 	// SubnetPrefix is the first three octets plus a dot, for leak checks.
 	SubnetPrefix string
+	network      harness.BridgeNetwork
 
 	mu  sync.Mutex
 	ids map[string]bool // every container id seen, for the cgroup check
@@ -85,35 +85,19 @@ func newMgr(t testing.TB) *Mgr {
 	return m
 }
 
-var netSeq atomic.Uint32
-
-// writeNetwork gives the test its own default ("bridge") network: the
-// shape of mgr's embedded conflist, with a bridge and a /24 of its own, so
-// parallel tests (and suites) never share addresses or firewall rules.
+// writeNetwork gives the test its own default ("bridge") network in
+// 10.200.0.0-10.239.255.0 (test/network uses 10.240-10.249).
 func (m *Mgr) writeNetwork() {
-	slot := (uint32(os.Getpid())*64 + netSeq.Add(1)) % (40 * 256)
-	m.SubnetPrefix = fmt.Sprintf("10.%d.%d.", 200+slot/256, slot%256)
-	m.Subnet = m.SubnetPrefix + "0/24"
-	m.Bridge = fmt.Sprintf("bt%x", slot) // ≤ 15 bytes
-	conf := fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "bridge", "plugins": [
-  {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": false, "mgr.masquerade": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "routes": [{"dst": "0.0.0.0/0"}]}},
-  {"type": "portmap", "capabilities": {"portMappings": true}},
-  {"type": "tuning"}
-]}
-`, m.Bridge, m.Subnet, m.SubnetPrefix+"1")
-	if err := os.MkdirAll(m.CNIDir, 0o755); err != nil {
-		m.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(m.CNIDir, "10-bridge.conflist"), []byte(conf), 0o644); err != nil {
-		m.t.Fatal(err)
-	}
+	bn := harness.NewBridgeNetwork(m.t, "bt", 200, 40)
+	m.Bridge, m.Subnet, m.SubnetPrefix = bn.Bridge, bn.Subnet, bn.Prefix
+	m.network = bn
+	bn.Write(m.t, m.CNIDir)
 }
 
 // T returns a copy of m that reports to t (a subtest sharing the roots).
 func (m *Mgr) T(t testing.TB) *Mgr {
 	return &Mgr{t: t, Dir: m.Dir, Root: m.Root, RunRoot: m.RunRoot, Config: m.Config,
-		CNIDir: m.CNIDir, Bridge: m.Bridge, Subnet: m.Subnet, SubnetPrefix: m.SubnetPrefix, ids: m.ids}
+		CNIDir: m.CNIDir, Bridge: m.Bridge, Subnet: m.Subnet, SubnetPrefix: m.SubnetPrefix, network: m.network, ids: m.ids}
 }
 
 func (m *Mgr) env() []string {
@@ -468,18 +452,7 @@ func (m *Mgr) forceClean() {
 	for _, d := range cgroupDirsNamed(m.ids) {
 		_ = os.Remove(d)
 	}
-	// The test's "bridge" network is never `network rm`ed (mgr refuses to
-	// remove the default network), so its network-level state goes here:
-	// the masquerade rule mgr keeps for it, and the bridge itself, which
-	// the bridge plugin never deletes.
-	for exec.Command("iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", m.Subnet, "!", "-d", m.Subnet,
-		"-m", "comment", "--comment", "mgr masquerade bridge", "-j", "MASQUERADE").Run() == nil {
-	}
-	if _, err := os.Stat(filepath.Join("/sys/class/net", m.Bridge)); err == nil {
-		if out, err := exec.Command("ip", "link", "del", m.Bridge).CombinedOutput(); err != nil {
-			m.t.Errorf("delete bridge %s: %v: %s", m.Bridge, err, out)
-		}
-	}
+	m.network.Remove(m.t)
 }
 
 // ---- helpers ----

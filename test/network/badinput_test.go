@@ -64,8 +64,8 @@ func TestOverlappingSubnet(t *testing.T) {
 func TestUnknownPlugin(t *testing.T) {
 	t.Parallel()
 	m := newMgr(t)
-	prefix, cidr, slot := newSubnet(t)
-	bridge := fmt.Sprintf("bx%x%03x", os.Getpid()&0xfff, slot)
+	sub := newSubnet(t, "bx")
+	prefix, cidr, bridge := sub.Prefix, sub.Subnet, sub.Bridge
 	m.WriteConflist("20-broken.conflist", fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "broken", "plugins": [
   {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": true,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]]}},

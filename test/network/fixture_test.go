@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -61,29 +59,11 @@ func (r Result) String() string {
 		strings.Join(r.Args, " "), r.Code, r.Took.Round(time.Millisecond), r.Stdout, r.Stderr)
 }
 
-var subnetSeq atomic.Uint32
-
-// newSubnet returns a /24 in 10.240.0.0-10.249.255.255 (test/mgr uses
-// 10.200-10.239) that no host address is in, as "10.X.Y." and "10.X.Y.0/24".
-func newSubnet(t testing.TB) (prefix, cidr string, slot uint32) {
-	t.Helper()
-	addrs, _ := net.InterfaceAddrs()
-	for range 64 {
-		slot = (uint32(os.Getpid())*37 + subnetSeq.Add(1)*7) % (10 * 256)
-		prefix = fmt.Sprintf("10.%d.%d.", 240+slot/256, slot%256)
-		_, n, _ := net.ParseCIDR(prefix + "0/24")
-		used := false
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok && (n.Contains(ipn.IP) || ipn.Contains(n.IP)) {
-				used = true
-			}
-		}
-		if !used {
-			return prefix, prefix + "0/24", slot
-		}
-	}
-	t.Fatal("no free /24 in 10.240.0.0/12")
-	return
+// newSubnet returns a fresh /24 in 10.240.0.0-10.249.255.255 (test/mgr
+// uses 10.200-10.239, test/build 10.250-10.251) with a bridge name for it
+// starting with tag.
+func newSubnet(t testing.TB, tag string) harness.BridgeNetwork {
+	return harness.NewBridgeNetwork(t, tag, 240, 10)
 }
 
 // newMgr makes fresh roots with the test's own "bridge" network, loads
@@ -102,16 +82,9 @@ func newMgr(t testing.TB) *Mgr {
 		CNIDir:  filepath.Join(dir, "cni"),
 	}
 	t.Cleanup(m.cleanup)
-	var slot uint32
-	m.Prefix, m.Subnet, slot = newSubnet(t)
-	m.Bridge = fmt.Sprintf("bn%x%03x", os.Getpid()&0xfff, slot) // ≤ 15 bytes
-	m.WriteConflist("10-bridge.conflist", fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "bridge", "plugins": [
-  {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": false, "mgr.masquerade": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "routes": [{"dst": "0.0.0.0/0"}]}},
-  {"type": "portmap", "capabilities": {"portMappings": true}},
-  {"type": "tuning"}
-]}
-`, m.Bridge, m.Subnet, m.Prefix+"1"), m.Bridge, m.Prefix)
+	bn := newSubnet(t, "bn")
+	m.Prefix, m.Subnet, m.Bridge = bn.Prefix, bn.Subnet, bn.Bridge
+	m.WriteConflist("10-bridge.conflist", bn.Conflist, bn.Bridge, bn.Prefix)
 	res := m.Must("load", "-i", busyboxTar)
 	if !strings.Contains(res.Stdout, "Loaded image: busybox:latest") {
 		t.Fatalf("load printed no 'Loaded image: busybox:latest': %s", res)
@@ -181,7 +154,8 @@ func (m *Mgr) NetworkInspect(name string) NetInspect {
 func (m *Mgr) CreateNetwork(base string, extra ...string) (name, prefix string) {
 	m.t.Helper()
 	name = fmt.Sprintf("%s-%06x", base, rand.Uint32()&0xffffff)
-	prefix, cidr, _ := newSubnet(m.t)
+	sub := newSubnet(m.t, "")
+	prefix, cidr := sub.Prefix, sub.Subnet
 	m.track("", prefix, name)
 	res := m.Must(append([]string{"network", "create", "--subnet", cidr}, append(extra, name)...)...)
 	if strings.TrimSpace(res.Stdout) != name {

@@ -106,7 +106,8 @@ func TestDefaultBridge(t *testing.T) {
 func TestThirdPartyConflist(t *testing.T) {
 	t.Parallel()
 	m := newMgr(t)
-	prefix, cidr, _ := newSubnet(t)
+	sub := newSubnet(t, "")
+	prefix, cidr := sub.Prefix, sub.Subnet
 	name := "ptp-" + strings.ReplaceAll(strings.TrimSuffix(prefix, "."), ".", "-")
 	m.WriteConflist("50-ptp.conflist", fmt.Sprintf(`{"cniVersion": "1.0.0", "name": %q, "plugins": [
   {"type": "ptp", "ipMasq": false, "mtu": 1400,
