@@ -45,7 +45,7 @@ test-integration: build ## integration tests with real containers (root)
 conformance: build ## OCI runtime-tools validation suite against bin/rt and runc
 	hack/conformance.sh
 
-bench: ## benchmarks side by side with the peers (runc, crun, conmon, podman, skopeo+umoci), as ratios
+bench: ## benchmarks side by side with the peers (runc, crun, conmon, podman, buildah, skopeo+umoci), as ratios
 	hack/setup.sh --bench
 	hack/bench.sh
 

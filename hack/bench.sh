@@ -8,7 +8,7 @@
 #
 #   BENCH_RUNS=N      runs per runtime (default 30)
 #
-# Sections (later issues add the mgr container figures):
+# Sections:
 #   rt run: `run` of a busybox bundle whose process is `true`.
 #   shim:   resident memory (VmRSS, and Pss from smaps_rollup) of bin/shim
 #           holding an idle busybox container, beside conmon and
@@ -19,6 +19,9 @@
 #           127.0.0.1 (and `mgr load` of it), time and peak RSS, beside
 #           skopeo copy + umoci unpack and podman pull where installed, with
 #           the split between download and unpack.
+#   mgr run, network: see their sections below.
+#   build:  hack/bench-build.sh (mgr build cold and warm beside podman build
+#           and buildah bud).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -622,3 +625,6 @@ else
 	echo "  docker: no daemon answers; skipped"
 fi
 net_bench_cleanup
+
+# ---------------------------------------------------------------- build
+"$top/hack/bench-build.sh"

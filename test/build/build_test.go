@@ -359,3 +359,23 @@ func TestAddArchive(t *testing.T) {
 		t.Errorf("run:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestCopyChmod: COPY --chmod sets the mode of every file and directory it
+// copies (not of symlinks); a mode that is not octal is a clear error.
+func TestCopyChmod(t *testing.T) {
+	t.Parallel()
+	m := newMgr(t)
+	ctx := buildContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY --chmod=750 run.sh /bin/run.sh\nCOPY --chmod=640 conf /etc/app/\nCMD [\"sh\", \"-c\", \"stat -c '%a %n' /bin/run.sh /etc/app/a /etc/app/sub /etc/app/sub/b\"]\n",
+		"run.sh":     "#!/bin/sh\n", "conf/a": "a\n", "conf/sub/b": "b\n",
+	})
+	m.ok("build", "-t", "chmod:1", ctx)
+	out := m.ok("run", "--rm", "--network", "none", "chmod:1").stdout
+	if want := "750 /bin/run.sh\n640 /etc/app/a\n640 /etc/app/sub\n640 /etc/app/sub/b\n"; out != want {
+		t.Errorf("modes:\n%s\nwant:\n%s", out, want)
+	}
+	bad := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY --chmod=u+x run.sh /\n", "run.sh": "x"})
+	if r := m.run("build", bad); r.code != 1 || !strings.Contains(r.stderr, "--chmod=u+x") {
+		t.Errorf("symbolic --chmod\n%s", r)
+	}
+}

@@ -4,6 +4,8 @@ package build
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -88,8 +90,8 @@ ONBUILD RUN echo triggered > /trigger
 }
 
 // TestPushPull: a built image pushed to the test registry and pulled into
-// another, empty store has the same image ID and runs the same: config and
-// layers survive the round trip.
+// another store (by a build's --pull) has the same image ID and runs the
+// same: config and layers survive the round trip.
 func TestPushPull(t *testing.T) {
 	t.Parallel()
 	reg := harness.StartRegistry(t, "", "")
@@ -113,8 +115,17 @@ CMD ["sh", "-c", "echo $GREETING $(cat artefact) $(pwd) $(id -u)"]
 	built := m.inspectImage(ref)
 	m.ok("push", ref)
 
+	// Another store builds on it: with MGR_PULL=never a missing base is an
+	// error; --pull fetches it.
 	other := newMgr(t)
-	other.ok("pull", ref)
+	derived := buildContext(t, map[string]string{"Dockerfile": "FROM " + ref + "\nUSER 0\nRUN cat artefact > again\n"})
+	if r := other.run("build", "-t", "derived:1", derived); r.code != 1 || !strings.Contains(r.stderr, "FROM "+ref) {
+		t.Errorf("FROM a missing image under MGR_PULL=never\n%s", r)
+	}
+	other.ok("build", "--pull", "-t", "derived:1", derived)
+	if out := other.ok("run", "--rm", "--network", "none", "derived:1", "cat", "again").stdout; out != "made-in-stage-one\n" {
+		t.Errorf("derived image: %q", out)
+	}
 	pulled := other.inspectImage(ref)
 	if pulled.ID != built.ID {
 		t.Errorf("pulled image ID %s, built %s", pulled.ID, built.ID)
@@ -124,5 +135,25 @@ CMD ["sh", "-c", "echo $GREETING $(cat artefact) $(pwd) $(id -u)"]
 	}
 	if h := other.ok("history", "--no-trunc", ref).stdout; !strings.Contains(h, "WORKDIR /app") || !strings.Contains(h, "COPY") {
 		t.Errorf("pulled history:\n%s", h)
+	}
+}
+
+// TestRunNetwork: RUN steps join the default network, as docker's classic
+// builder's do (an address in the test's own subnet, and no veth left on
+// its bridge once the build is done); --network none gives them only lo.
+func TestRunNetwork(t *testing.T) {
+	t.Parallel()
+	m := newMgr(t)
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN ip -4 -o addr show eth0 > /addr; ls /sys/class/net > /ifs\n"})
+	m.ok("build", "-t", "net:1", ctx)
+	if out := m.ok("run", "--rm", "--network", "none", "net:1", "cat", "/addr").stdout; !strings.Contains(out, "inet "+m.network.Prefix) {
+		t.Errorf("RUN on the default network: eth0 is %q, want an address in %s", out, m.network.Subnet)
+	}
+	if ports, err := os.ReadDir(filepath.Join("/sys/class/net", m.network.Bridge, "brif")); err != nil || len(ports) != 0 {
+		t.Errorf("bridge %s after the build: ports %v (%v)", m.network.Bridge, ports, err)
+	}
+	m.ok("build", "--network", "none", "-t", "net:2", "--no-cache", ctx)
+	if out := m.ok("run", "--rm", "--network", "none", "net:2", "cat", "/ifs").stdout; out != "lo\n" {
+		t.Errorf("RUN --network none saw interfaces %q", out)
 	}
 }

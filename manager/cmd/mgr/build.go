@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/berthrun/berth/manager/internal/build"
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/image"
 )
 
 // exitBuildFailed is docker build's status for any failed build.
@@ -17,7 +19,7 @@ const exitBuildFailed = 1
 
 var buildCommand = &cli.Command{
 	Name:      "build",
-	Usage:     "build an image from a Dockerfile (docker's classic builder; RUN steps have no network)",
+	Usage:     "build an image from a Dockerfile (docker's classic builder)",
 	ArgsUsage: "PATH\n\nEXAMPLES:\n   mgr build -t app:1 .\n   mgr build -f ci/Dockerfile --build-arg VERSION=2 --target test .",
 	Flags: []cli.Flag{
 		&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "name and optionally a tag (name:tag)"},
@@ -25,6 +27,8 @@ var buildCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "build-arg", Usage: "set a build-time variable (KEY=VALUE)"},
 		&cli.StringFlag{Name: "target", Usage: "set the target build stage to build"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "do not use cache when building the image"},
+		&cli.BoolFlag{Name: "pull", Usage: "always pull the base images (without it, only missing ones, unless MGR_PULL=never)"},
+		&cli.StringFlag{Name: "network", Value: "default", Usage: "network for the RUN steps: default (the default bridge network), none, host or a network's name"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "suppress the build output and print image ID on success"},
 		&cli.StringSliceFlag{Name: "label", Usage: "set metadata for an image (KEY=VALUE)"},
 	},
@@ -45,13 +49,22 @@ var buildCommand = &cli.Command{
 			return err
 		}
 		b := build.New(e.Images, e.Containers, filepath.Join(e.Root, "build-cache"), filepath.Join(e.RunRoot, "build"))
+		var pull func(context.Context, string) (*image.Image, error)
+		if c.Bool("pull") || os.Getenv("MGR_PULL") != "never" {
+			pull = func(ctx context.Context, ref string) (*image.Image, error) {
+				return e.Images.Pull(ctx, ref, e.Registries(), progressPrinter(c.Bool("quiet")))
+			}
+		}
 		img, err := b.Build(c.Context, build.Options{
+			Pull:       pull,
 			ContextDir: c.Args().First(),
 			Dockerfile: c.String("file"),
 			Tags:       c.StringSlice("tag"),
 			BuildArgs:  args,
 			Target:     c.String("target"),
 			NoCache:    c.Bool("no-cache"),
+			Network:    buildNetwork(c.String("network")),
+			PullAlways: c.Bool("pull"),
 			Labels:     labels,
 			Quiet:      c.Bool("quiet"),
 			Out:        os.Stdout,
@@ -88,4 +101,13 @@ func keyValues(list []string, fromEnv bool) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// buildNetwork maps docker build's --network values to a container's
+// network mode: "default" is the default network.
+func buildNetwork(v string) string {
+	if v == "default" {
+		return ""
+	}
+	return v
 }

@@ -1,8 +1,9 @@
 // Package build runs Dockerfile builds the way docker's classic builder
 // does: one step per instruction, each committed as an intermediate image,
-// RUN steps in real containers (no network) whose writable layer becomes the
-// step's layer, COPY layers written straight from the build context, and a
-// cache from (parent image, instruction) to the image a step made.
+// RUN steps in real containers (on the default network unless told
+// otherwise) whose writable layer becomes the step's layer, COPY layers
+// written straight from the build context, and a cache from (parent image,
+// instruction) to the image a step made.
 package build
 
 import (
@@ -59,6 +60,11 @@ type Options struct {
 	Target     string
 	NoCache    bool
 	Labels     map[string]string
+	Network    string // what RUN steps join: a network name, "none" or "host"; "" is the default network
+	// Pull fetches a base image from its registry; nil never pulls.
+	// Without PullAlways it is called only for base images not in the store.
+	Pull       func(ctx context.Context, ref string) (*image.Image, error)
+	PullAlways bool
 	Quiet      bool      // no progress; RUN output only when it fails
 	Out        io.Writer // progress and RUN output
 	Stderr     io.Writer // warnings, and a failed RUN's output under Quiet
@@ -295,7 +301,7 @@ func (bd *build) runStage(ctx context.Context, s instructions.Stage, final bool)
 		st.id, st.chain, st.config = prev.id, prev.chain, prev.config
 	case strings.EqualFold(base, "scratch"):
 	default:
-		img, err := bd.images.Get(ctx, base)
+		img, err := bd.baseImage(ctx, base)
 		if err != nil {
 			return fmt.Errorf("FROM %s: %w", base, err)
 		}
@@ -345,6 +351,18 @@ func (bd *build) runStage(ctx context.Context, s instructions.Stage, final bool)
 	}
 	bd.stages = append(bd.stages, st)
 	return nil
+}
+
+// baseImage is FROM's image: from the store, pulled when missing or with
+// --pull.
+func (bd *build) baseImage(ctx context.Context, ref string) (*image.Image, error) {
+	if !bd.o.PullAlways || bd.o.Pull == nil {
+		img, err := bd.images.Get(ctx, ref)
+		if err == nil || bd.o.Pull == nil || !errors.Is(err, errdefs.ErrNotFound) {
+			return img, err
+		}
+	}
+	return bd.o.Pull(ctx, ref)
 }
 
 // stageByName finds an earlier stage by name or index.

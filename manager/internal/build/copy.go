@@ -45,8 +45,13 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 	if r.contents > 0 {
 		return fmt.Errorf("%s with a heredoc is not supported by mgr build yet: %w", r.verb, errdefs.ErrNotImplemented)
 	}
+	mode := int64(-1)
 	if r.chmod != "" {
-		return fmt.Errorf("%s --chmod is not supported by mgr build yet: %w", r.verb, errdefs.ErrNotImplemented)
+		m, err := strconv.ParseUint(r.chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return fmt.Errorf("%s --chmod=%s: only octal modes up to 7777 are supported: %w", r.verb, r.chmod, errdefs.ErrInvalidArgument)
+		}
+		mode = int64(m)
 	}
 	root, rootRel := bd.o.ContextDir, true
 	fromTag := ""
@@ -141,12 +146,15 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 	if r.chown != "" {
 		createdBy += "--chown=" + r.chown + " "
 	}
+	if r.chmod != "" {
+		createdBy += "--chmod=" + r.chmod + " "
+	}
 	if hit, err := bd.cached(ctx, st, createdBy); hit || err != nil {
 		return err
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(bd.writeCopy(pw, cur, matches, destDir, dest, uid, gid))
+		pw.CloseWithError(bd.writeCopy(pw, cur, matches, destDir, dest, uid, gid, mode))
 	}()
 	defer pr.Close()
 	return bd.commit(ctx, st, createdBy, pr, false)
@@ -209,8 +217,9 @@ func (bd *build) walk(s source, fn func(p, rel string, fi fs.FileInfo) error) er
 }
 
 // writeCopy writes the COPY layer: the parents of each destination (as
-// the image has them, else 0755 root), then the sources, owned by uid:gid.
-func (bd *build) writeCopy(w io.Writer, cur string, srcs []source, destDir bool, dest string, uid, gid int) error {
+// the image has them, else 0755 root), then the sources, owned by uid:gid
+// and with mode's permission bits unless it is -1.
+func (bd *build) writeCopy(w io.Writer, cur string, srcs []source, destDir bool, dest string, uid, gid int, mode int64) error {
 	tw := tar.NewWriter(w)
 	written := map[string]bool{}
 	dirHeader := func(p string) error {
@@ -282,6 +291,9 @@ func (bd *build) writeCopy(w io.Writer, cur string, srcs []source, destDir bool,
 				written[name] = true
 			}
 			hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = uid, gid, "", ""
+			if mode >= 0 && hdr.Typeflag != tar.TypeSymlink {
+				hdr.Mode = mode
+			}
 			hdr.Format = tar.FormatPAX
 			if err := tw.WriteHeader(hdr); err != nil {
 				return err

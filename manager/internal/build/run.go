@@ -16,8 +16,8 @@ import (
 )
 
 // run is a RUN step: a container from the current image with the stage's
-// env, user and workdir, and no network (--network none: builds may reach
-// nothing); what it changes becomes the step's layer.
+// env, user and workdir, on the build's network (the default network, as
+// docker's classic builder); what it changes becomes the step's layer.
 func (bd *build) run(ctx context.Context, st *stage, c *instructions.RunCommand) error {
 	if len(c.FlagsUsed) > 0 {
 		return fmt.Errorf("RUN --%s is not supported by mgr build yet: %w", c.FlagsUsed[0], errdefs.ErrNotImplemented)
@@ -43,7 +43,7 @@ func (bd *build) run(ctx context.Context, st *stage, c *instructions.RunCommand)
 		Env:         args,
 		User:        st.config.Config.User,
 		WorkingDir:  st.config.Config.WorkingDir,
-		NetworkMode: "none",
+		NetworkMode: bd.o.Network,
 		Labels:      map[string]string{"berth.build": "RUN"},
 	})
 	if err != nil {
