@@ -46,7 +46,7 @@ func pruneImages(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	deleted, freed, err := e.Images.Prune(c.Context, c.Bool("all"), nil)
+	deleted, freed, err := e.Images.Prune(c.Context, c.Bool("all"), e.Containers.ImageUser)
 	if len(deleted) > 0 {
 		fmt.Println("Deleted Images:")
 		for _, d := range deleted {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/berthrun/berth/manager/internal/engine"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/network"
 )
@@ -150,7 +149,7 @@ var networkCommand = &cli.Command{
 				}
 				var errs []error
 				for _, name := range c.Args().Slice() {
-					if err := removeNetwork(c, e, name); err != nil {
+					if err := e.RemoveNetwork(c.Context, name); err != nil {
 						errs = append(errs, err)
 						continue
 					}
@@ -167,28 +166,12 @@ var networkCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
-				nets, err := e.Networks.List()
-				if err != nil {
-					return err
-				}
+				removed, err := e.PruneNetworks(c.Context)
 				fmt.Println("Deleted Networks:")
-				for _, n := range nets {
-					if n.File == "" || n.Name == "bridge" {
-						continue
-					}
-					users, err := e.Containers.NetworkUsers(c.Context, n.Name)
-					if err != nil {
-						return err
-					}
-					if len(users) > 0 {
-						continue
-					}
-					if err := removeNetwork(c, e, n.Name); err != nil {
-						return err
-					}
-					fmt.Println(n.Name)
+				for _, n := range removed {
+					fmt.Println(n)
 				}
-				return nil
+				return err
 			},
 		},
 		{
@@ -248,25 +231,6 @@ var networkCommand = &cli.Command{
 }
 
 // removeNetwork deletes a network no container uses.
-func removeNetwork(c *cli.Context, e *engine.Engine, name string) error {
-	users, err := e.Containers.NetworkUsers(c.Context, name)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, u := range users {
-		// Stopped members hold no endpoint; they fail to start later, as
-		// with docker.
-		if u.Running() {
-			names = append(names, u.Name)
-		}
-	}
-	if len(names) > 0 {
-		return fmt.Errorf("error while removing network %s: network has active endpoints (%s): %w", name, strings.Join(names, ", "), errdefs.ErrConflict)
-	}
-	return e.Networks.Remove(name)
-}
-
 // networkCheck lists, in plain words, what would make a network fail.
 func networkCheck(binDirs []string, nets *network.Manager) []string {
 	var problems []string

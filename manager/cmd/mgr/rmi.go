@@ -27,9 +27,7 @@ func removeImages(c *cli.Context) error {
 	}
 	var errs []error
 	for _, ref := range c.Args().Slice() {
-		// Containers using images arrive with the container issue; until
-		// then nothing can be in use.
-		out, err := e.Images.Remove(c.Context, ref, c.Bool("force"), nil)
+		out, err := e.Images.Remove(c.Context, ref, c.Bool("force"), e.Containers.ImageUser)
 		for _, r := range out {
 			if r.Untagged != "" {
 				fmt.Println("Untagged:", r.Untagged)

@@ -135,24 +135,12 @@ func pruneContainers(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := e.Containers.List(c.Context)
-	if err != nil {
-		return err
-	}
-	var freed int64
+	ids, freed, err := e.PruneContainers(c.Context)
 	fmt.Println("Deleted Containers:")
-	for _, ctr := range list {
-		if ctr.Running() {
-			continue
-		}
-		freed += e.Containers.DiskUsage(ctr)
-		if err := e.Containers.Remove(c.Context, ctr, false); err != nil {
-			return err
-		}
-		fmt.Println(ctr.ID)
+	for _, id := range ids {
+		fmt.Println(id)
 	}
-	// What a manager killed mid-way left without a record.
-	if err := e.Containers.CollectGarbage(c.Context); err != nil {
+	if err != nil {
 		return err
 	}
 	fmt.Println()
