@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // daemon is one `mgr daemon` with its own roots, socket and docker config.
@@ -28,9 +30,12 @@ type daemon struct {
 	socket string
 	env    []string // MGR_* for bin/mgr with the same roots
 	args   []string // extra `mgr daemon` flags
-	cmd    *exec.Cmd
-	log    *logBuffer
-	exited chan struct{}
+	// network is the daemon's default network: a bridge and /24 of its own
+	// in 10.252.0.0-10.253.255.0 (the other suites take 10.200-10.251).
+	network harness.BridgeNetwork
+	cmd     *exec.Cmd
+	log     *logBuffer
+	exited  chan struct{}
 }
 
 // logBuffer collects the daemon's output; tests read it while it runs.
@@ -69,6 +74,8 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 			t.Fatal(err)
 		}
 	}
+	d.network = harness.NewBridgeNetwork(t, "bd", 252, 2)
+	d.network.Write(t, filepath.Join(dir, "cni"))
 	d.env = append(os.Environ(),
 		"MGR_ROOT="+filepath.Join(dir, "root"),
 		"MGR_RUNROOT="+filepath.Join(dir, "run"),
@@ -154,6 +161,7 @@ func (d *daemon) cleanup() {
 		_, _ = d.mgr(append([]string{"rm", "-f"}, strings.Fields(out)...)...)
 	}
 	unmountUnder(t, d.dir)
+	d.network.Remove(t)
 	if t.Failed() {
 		t.Logf("daemon log:\n%s", d.log)
 	}

@@ -5,8 +5,11 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 func TestImages(t *testing.T) {
@@ -86,4 +89,41 @@ func sortedLines(s string) []string {
 		}
 	}
 	return l
+}
+
+// TestPushPull: docker push to the test registry and docker pull back into
+// another daemon give the same image, with docker's progress lines.
+func TestPushPull(t *testing.T) {
+	reg := harness.StartRegistry(t, "", "")
+	d := startDaemon(t)
+	ref := reg.Host + "/team/busybox:1"
+	d.mustDocker("tag", "busybox", ref)
+	out := d.mustDocker("push", ref)
+	pushed := regexp.MustCompile(`(?m)^1: digest: (sha256:[0-9a-f]{64}) size: [0-9]+$`).FindStringSubmatch(out)
+	if pushed == nil || !strings.Contains(out, "The push refers to repository ["+reg.Host+"/team/busybox]") {
+		t.Fatalf("docker push:\n%s", out)
+	}
+	if served := reg.ManifestDigest("team/busybox", "1"); served != pushed[1] {
+		t.Errorf("push printed digest %s, the registry serves %s", pushed[1], served)
+	}
+	id := strings.TrimSpace(d.mustDocker("image", "inspect", "-f", "{{.Id}}", "busybox"))
+
+	other := startDaemon(t)
+	out = other.mustDocker("pull", ref)
+	if !strings.Contains(out, "Digest: "+pushed[1]) || !strings.Contains(out, "Status: Downloaded newer image for "+ref) {
+		t.Errorf("docker pull:\n%s", out)
+	}
+	if got := strings.TrimSpace(other.mustDocker("image", "inspect", "-f", "{{.Id}} {{index .RepoDigests 0}}", ref)); got != id+" "+reg.Host+"/team/busybox@"+pushed[1] {
+		t.Errorf("pulled image: %q, want id %s", got, id)
+	}
+	if out := other.mustDocker("run", "--rm", "--network", "none", ref, "echo", "pulled"); out != "pulled\n" {
+		t.Errorf("run of the pulled image: %q", out)
+	}
+	if out := other.mustDocker("pull", ref); !strings.Contains(out, "Image is up to date for "+ref) {
+		t.Errorf("second pull:\n%s", out)
+	}
+	_, stderr, err := other.docker("pull", reg.Host+"/team/nosuch:1")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "nosuch") {
+		t.Errorf("pull of a missing repository: exit %d, %q", exitCode(err), stderr)
+	}
 }

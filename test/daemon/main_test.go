@@ -5,9 +5,9 @@
 // Docker Engine API. Every test starts its own daemon on its own socket,
 // with its own roots and CNI config dir under /tmp, loads the busybox image
 // from hack/mkimage.sh, and at the end removes its containers, stops the
-// daemon and unmounts what is left, even when it failed. Containers run
-// with --network none except in the network test, which uses its own
-// bridge and a 10.240.x.0/24 subnet, never mgr0.
+// daemon and unmounts what is left, even when it failed. Each daemon's
+// default network is a bridge and a /24 of its own in 10.252-10.253 (and so
+// is the network test's user network), never mgr0.
 package daemon
 
 import (

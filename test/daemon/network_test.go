@@ -6,9 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
-// TestNetworks creates a user network (its own bridge, 10.240.77.0/24) in
+// TestNetworks creates a user network (its own bridge and /24) in
 // the daemon's own CNI config dir, inspects it, runs a container on it
 // when the CNI plugins are installed, and removes it.
 func TestNetworks(t *testing.T) {
@@ -19,7 +21,8 @@ func TestNetworks(t *testing.T) {
 			t.Errorf("network ls: missing %q in\n%s", want, out)
 		}
 	}
-	id := strings.TrimSpace(d.mustDocker("network", "create", "--subnet", "10.240.77.0/24", "--label", "suite=daemon", "dtest"))
+	sub := harness.NewBridgeNetwork(t, "", 252, 2)
+	id := strings.TrimSpace(d.mustDocker("network", "create", "--subnet", sub.Subnet, "--label", "suite=daemon", "dtest"))
 	if len(id) != 64 {
 		t.Fatalf("network create printed %q, want an id", id)
 	}
@@ -31,7 +34,7 @@ func TestNetworks(t *testing.T) {
 		t.Errorf("network ls --filter: %q", out)
 	}
 	out = d.mustDocker("network", "inspect", "-f", `{{.Name}} {{.Id}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels.suite}}`, "dtest")
-	if want := "dtest " + id + " 10.240.77.0/24 10.240.77.1 daemon\n"; out != want {
+	if want := "dtest " + id + " " + sub.Subnet + " " + sub.Prefix + "1 daemon\n"; out != want {
 		t.Errorf("network inspect: %q, want %q", out, want)
 	}
 	_, stderr, err := d.docker("network", "create", "dtest")
@@ -41,16 +44,16 @@ func TestNetworks(t *testing.T) {
 
 	if _, err := os.Stat("/opt/cni/bin/bridge"); err == nil {
 		out = d.mustDocker("run", "--rm", "--network", "dtest", "busybox", "sh", "-c", "ip -4 -o addr show eth0")
-		if !strings.Contains(out, "inet 10.240.77.") {
+		if !strings.Contains(out, "inet "+sub.Prefix) {
 			t.Errorf("container on dtest: %q", out)
 		}
 		d.mustDocker("run", "-d", "--name", "member", "--network", "dtest", "busybox", "sleep", "60")
 		out = d.mustDocker("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "dtest")
-		if !strings.HasPrefix(out, "member 10.240.77.") {
+		if !strings.HasPrefix(out, "member "+sub.Prefix) {
 			t.Errorf("network inspect members: %q", out)
 		}
 		out = d.mustDocker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}{{end}}", "member")
-		if !strings.HasPrefix(out, "dtest 10.240.77.") {
+		if !strings.HasPrefix(out, "dtest "+sub.Prefix) {
 			t.Errorf("container inspect networks: %q", out)
 		}
 		_, stderr, err = d.docker("network", "rm", "dtest")

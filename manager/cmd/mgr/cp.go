@@ -52,12 +52,21 @@ var cpCommand = &cli.Command{
 		if _, err := os.Lstat(sPath); err != nil {
 			return fmt.Errorf("could not find the file %s: %w", sPath, errdefs.ErrNotFound)
 		}
-		exists, isDir, err := e.Containers.PathStat(c.Context, ctr, dPath)
-		if err != nil {
+		st, err := e.Containers.PathStat(c.Context, ctr, dPath)
+		if err == nil && st.LinkTarget != "" {
+			// As docker cp: a symlink destination means its target.
+			target := st.LinkTarget
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(dPath), target)
+			}
+			dPath = target
+			st, err = e.Containers.PathStat(c.Context, ctr, dPath)
+		}
+		if err != nil && !errdefs.IsNotFound(err) {
 			return err
 		}
 		dir, top := dPath, filepath.Base(sPath)
-		if !exists || !isDir {
+		if err != nil || !st.Mode.IsDir() {
 			if strings.HasSuffix(dPath, "/") {
 				return fmt.Errorf("destination directory %s does not exist in the container: %w", dPath, errdefs.ErrNotFound)
 			}

@@ -42,12 +42,13 @@ var pullCommand = &cli.Command{
 		if !quiet && !strings.ContainsAny(lastPathElem(ref), ":@") {
 			fmt.Println("Using default tag: latest")
 		}
-		_, err = e.Images.Pull(c.Context, ref, e.Registries(), progressPrinter(quiet))
+		before, _ := e.Images.Get(c.Context, ref)
+		after, err := e.Images.Pull(c.Context, ref, e.Registries(), progressPrinter(quiet))
 		if err != nil {
 			return err
 		}
 		if !quiet {
-			fmt.Printf("Status: Downloaded image for %s\n", image.Familiar(named.String()))
+			fmt.Println(image.PullStatus(before, after, image.Familiar(named.String())))
 		}
 		fmt.Println(image.Familiar(named.String()))
 		return nil

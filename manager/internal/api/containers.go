@@ -507,3 +507,43 @@ func (s *Server) topContainer(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, resp)
 }
+
+func (s *Server) renameContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		return invalidf("new name is required")
+	}
+	if err := s.e.Containers.Rename(r.Context(), c, name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) pauseContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	if err := s.e.Containers.Pause(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) unpauseContainer(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.container(r)
+	if err != nil {
+		return err
+	}
+	if err := s.e.Containers.Unpause(r.Context(), c); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

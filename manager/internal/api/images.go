@@ -119,7 +119,8 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request) error {
 	repo, tag := image.SplitFamiliar(named.String())
 	ps := &progressStream{w: w}
 	ps.send(jsonstream.Message{Status: "Pulling from " + strings.TrimPrefix(repo, "library/"), ID: tag})
-	_, err = s.e.Images.Pull(r.Context(), ref, s.registries(r.Header.Get("X-Registry-Auth")), func(id, status string) {
+	before, _ := s.e.Images.Get(r.Context(), ref)
+	after, err := s.e.Images.Pull(r.Context(), ref, s.registries(r.Header.Get("X-Registry-Auth")), func(id, status string) {
 		m := jsonstream.Message{ID: id, Status: status}
 		if id != "" {
 			m.Progress = &jsonstream.Progress{}
@@ -129,7 +130,7 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return ps.fail(err)
 	}
-	ps.send(jsonstream.Message{Status: "Status: Downloaded newer image for " + image.Familiar(named.String())})
+	ps.send(jsonstream.Message{Status: image.PullStatus(before, after, image.Familiar(named.String()))})
 	return nil
 }
 

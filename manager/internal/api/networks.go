@@ -150,20 +150,7 @@ func (s *Server) removeNetwork(w http.ResponseWriter, r *http.Request) error {
 	if n == nil || n.File == "" {
 		return invalidf("%s is a pre-defined network and cannot be removed", name)
 	}
-	users, err := s.e.Containers.NetworkUsers(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	var running []string
-	for _, u := range users {
-		if u.Running() {
-			running = append(running, u.Name)
-		}
-	}
-	if len(running) > 0 {
-		return conflictf("error while removing network: network %s has active endpoints (%s)", name, strings.Join(running, ", "))
-	}
-	if err := s.e.Networks.Remove(name); err != nil {
+	if err := s.e.RemoveNetwork(r.Context(), name); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

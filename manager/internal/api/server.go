@@ -115,6 +115,7 @@ func (s *Server) routes() {
 	h("HEAD /_ping", s.ping)
 	h("GET /version", s.getVersion)
 	h("GET /info", s.getInfo)
+	h("GET /system/df", s.systemDF)
 
 	h("GET /images/json", s.listImages)
 	h("POST /images/create", s.pullImage)
@@ -123,8 +124,10 @@ func (s *Server) routes() {
 	h("GET /images/{rest...}", s.imageGet)   // {name}/json, {name}/history
 	h("POST /images/{rest...}", s.imagePost) // {name}/tag, {name}/push
 	h("DELETE /images/{name...}", s.removeImage)
+	h("POST /images/prune", s.pruneImages)
 
 	h("POST /containers/create", s.createContainer)
+	h("POST /containers/prune", s.pruneContainers)
 	h("GET /containers/json", s.listContainers)
 	h("GET /containers/{id}/json", s.inspectContainer)
 	h("POST /containers/{id}/start", s.startContainer)
@@ -139,6 +142,12 @@ func (s *Server) routes() {
 	h("GET /containers/{id}/top", s.topContainer)
 	h("GET /containers/{id}/stats", s.containerStats)
 	h("POST /containers/{id}/exec", s.createExec)
+	h("POST /containers/{id}/rename", s.renameContainer)
+	h("POST /containers/{id}/pause", s.pauseContainer)
+	h("POST /containers/{id}/unpause", s.unpauseContainer)
+	h("HEAD /containers/{id}/archive", s.headArchive)
+	h("GET /containers/{id}/archive", s.getArchive)
+	h("PUT /containers/{id}/archive", s.putArchive)
 	h("POST /exec/{id}/start", s.startExec)
 	h("GET /exec/{id}/json", s.inspectExec)
 	h("POST /exec/{id}/resize", s.resizeExec)
@@ -149,6 +158,7 @@ func (s *Server) routes() {
 	h("DELETE /networks/{id}", s.removeNetwork)
 	h("POST /networks/{id}/connect", s.connectNetwork)
 	h("POST /networks/{id}/disconnect", s.disconnectNetwork)
+	h("POST /networks/prune", s.pruneNetworks)
 
 	h("POST /volumes/create", s.createVolume)
 	h("GET /volumes", s.listVolumes)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	ctypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berthrun/berth/manager/internal/archive"
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -27,20 +28,28 @@ func (s *Service) withRoot(ctx context.Context, c *Container, fn func(root strin
 	return fn(s.rootfs(c.ID))
 }
 
-// PathStat tells whether path exists in c and is a directory.
-func (s *Service) PathStat(ctx context.Context, c *Container, path string) (exists, isDir bool, err error) {
-	err = s.withRoot(ctx, c, func(root string) error {
-		p, err := securejoin.SecureJoin(root, path)
+// PathStat describes path inside c as docker's archive API does: the
+// entry itself (a symlink is not followed, its parents are, inside the
+// container). A missing path is ErrNotFound.
+func (s *Service) PathStat(ctx context.Context, c *Container, path string) (ctypes.PathStat, error) {
+	var st ctypes.PathStat
+	err := s.withRoot(ctx, c, func(root string) error {
+		parent, err := securejoin.SecureJoin(root, filepath.Dir(filepath.Clean("/"+path)))
 		if err != nil {
 			return err
 		}
-		fi, err := os.Stat(p)
-		if err == nil {
-			exists, isDir = true, fi.IsDir()
+		p := filepath.Join(parent, filepath.Base(filepath.Clean("/"+path)))
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return fmt.Errorf("could not find the file %s in container %s: %w", path, c.Name, errdefs.ErrNotFound)
+		}
+		st = ctypes.PathStat{Name: filepath.Base(path), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			st.LinkTarget, _ = os.Readlink(p)
 		}
 		return nil
 	})
-	return exists, isDir, err
+	return st, err
 }
 
 // CopyFrom writes a tar of path inside c to w, its top entry named top.

@@ -352,3 +352,12 @@ func bar(n, total int64) string {
 	}
 	return "[" + b + "]"
 }
+
+// PullStatus is docker's closing line of a pull of name: whether the pull
+// changed the image name points at (before: what it pointed at, or nil).
+func PullStatus(before, after *Image, name string) string {
+	if before != nil && after != nil && before.ID == after.ID {
+		return "Status: Image is up to date for " + name
+	}
+	return "Status: Downloaded newer image for " + name
+}
