@@ -238,6 +238,15 @@ func TestCache(t *testing.T) {
 	if r := m.ok("build", "--no-cache", ctx); strings.Contains(r.stdout, "Using cache") {
 		t.Errorf("--no-cache used the cache\n%s", r)
 	}
+	// The same files in another directory are the same context: COPY .
+	// hits the cache whatever the context directory is called.
+	dot := "FROM busybox\nCOPY . /ctx/\n"
+	a := buildContext(t, map[string]string{"Dockerfile": dot, "f.txt": "same"})
+	b := buildContext(t, map[string]string{"Dockerfile": dot, "f.txt": "same"})
+	m.ok("build", a)
+	if r := m.ok("build", b); !strings.Contains(r.stdout, "---> Using cache") {
+		t.Errorf("COPY . from an identical context elsewhere missed the cache\n%s", r)
+	}
 }
 
 func lastID(out string) string {

@@ -36,6 +36,7 @@ type copyRequest struct {
 type source struct {
 	path    string // on the host
 	rel     string // relative to the context (for .dockerignore); "" from an image
+	key     string // relative to its root, context or image: what the cache hashes
 	dest    string // absolute path in the image
 	extract bool   // ADD of a local tar archive: its contents go into dest
 }
@@ -101,10 +102,11 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 			if rootRel && bd.ignore.ignored(rel) {
 				continue
 			}
+			key := rel
 			if !rootRel {
 				rel = ""
 			}
-			matches = append(matches, source{path: m, rel: rel})
+			matches = append(matches, source{path: m, rel: rel, key: key})
 			n++
 		}
 		if n == 0 {
@@ -164,7 +166,9 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 func (bd *build) hashSources(srcs []source) (string, error) {
 	h := sha256.New()
 	for _, s := range srcs {
-		fmt.Fprintf(h, "src %s -> %s\n", filepath.Base(s.path), s.dest)
+		// Where the context or image view lives (a temp dir) must not
+		// matter, only what is copied from where in it.
+		fmt.Fprintf(h, "src %s -> %s\n", s.key, s.dest)
 		err := bd.walk(s, func(p, rel string, fi fs.FileInfo) error {
 			fmt.Fprintf(h, "%s %o %d\n", rel, fi.Mode(), fi.Size())
 			switch {
