@@ -127,3 +127,34 @@ func TestPushPull(t *testing.T) {
 		t.Errorf("pull of a missing repository: exit %d, %q", exitCode(err), stderr)
 	}
 }
+
+// TestLogin: docker login is checked against a registry that demands
+// basic auth; the CLI's stored credentials then let push through, and
+// without them the push is refused. Search answers with a clear error.
+func TestLogin(t *testing.T) {
+	reg := harness.StartRegistry(t, "alice", "s3cret-pw")
+	d := startDaemon(t)
+	_, stderr, err := d.dockerIn([]byte("wrong\n"), "login", "-u", "alice", "--password-stdin", reg.Host)
+	if exitCode(err) != 1 || !strings.Contains(stderr, "wrong username or password") {
+		t.Errorf("login with a wrong password: exit %d, %q", exitCode(err), stderr)
+	}
+	out, stderr, err := d.dockerIn([]byte("s3cret-pw\n"), "login", "-u", "alice", "--password-stdin", reg.Host)
+	if err != nil || !strings.Contains(out, "Login Succeeded") {
+		t.Fatalf("login: %v\n%s%s", err, out, stderr)
+	}
+	ref := reg.Host + "/private/busybox:1"
+	d.mustDocker("tag", "busybox", ref)
+	if out := d.mustDocker("push", ref); !strings.Contains(out, "1: digest: sha256:") {
+		t.Errorf("push with the CLI's credentials:\n%s", out)
+	}
+	d.mustDocker("logout", reg.Host)
+	d.mustDocker("rmi", ref)
+	_, stderr, err = d.docker("pull", ref)
+	if exitCode(err) != 1 || !strings.Contains(stderr, "denied") && !strings.Contains(stderr, "unauthorized") {
+		t.Errorf("pull after logout: exit %d, %q", exitCode(err), stderr)
+	}
+	_, stderr, err = d.docker("search", "busybox")
+	if exitCode(err) != 1 || !strings.Contains(stderr, "Docker Hub") {
+		t.Errorf("search: exit %d, %q", exitCode(err), stderr)
+	}
+}

@@ -116,15 +116,18 @@ func (s *Server) routes() {
 	h("GET /version", s.getVersion)
 	h("GET /info", s.getInfo)
 	h("GET /system/df", s.systemDF)
+	h("POST /auth", s.login)
 
 	h("GET /images/json", s.listImages)
 	h("POST /images/create", s.pullImage)
 	h("GET /images/get", s.saveImages)
+	h("GET /images/search", s.searchImages)
 	h("POST /images/load", s.loadImages)
 	h("GET /images/{rest...}", s.imageGet)   // {name}/json, {name}/history
 	h("POST /images/{rest...}", s.imagePost) // {name}/tag, {name}/push
 	h("DELETE /images/{name...}", s.removeImage)
 	h("POST /images/prune", s.pruneImages)
+	h("POST /build", s.buildImage)
 
 	h("POST /containers/create", s.createContainer)
 	h("POST /containers/prune", s.pruneContainers)
