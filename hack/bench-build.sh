@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hack/bench-build.sh: `mgr build` of one small Dockerfile, cold and warm,
-# beside `podman build` and `buildah bud` (and `docker build` when a docker
-# daemon answers), as ratios. Called by hack/bench.sh; runs alone too.
+# beside `podman build`, `buildah bud` and `docker build` (classic builder,
+# a private dockerd: hack/lib-peers.sh) where installed, as ratios.
+# Called by hack/bench.sh; runs alone too.
 #
 # The Dockerfile (FROM busybox, two RUNs, a COPY, ENV, WORKDIR, CMD) is
 # built in a fresh temp store per tool:
@@ -16,11 +17,14 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-30}
+# shellcheck source=hack/lib-peers.sh
+. "$top/hack/lib-peers.sh"
 cold_runs=$((runs < 5 ? runs : 5))
 work=$(mktemp -d /tmp/berth-bench-build.XXXXXX)
 podman_cmd=()
 buildah_cmd=()
 cleanup() {
+	private_dockerd_stop
 	[ ${#podman_cmd[@]} -gt 0 ] && "${podman_cmd[@]}" rm -a -f >/dev/null 2>&1 || true
 	[ ${#buildah_cmd[@]} -gt 0 ] && "${buildah_cmd[@]}" rm -a >/dev/null 2>&1 || true
 	# podman's and buildah's overlay drivers may leave mounts under their roots
@@ -51,16 +55,9 @@ EOF
 mgr_cmd=(env MGR_ROOT="$work/mgr/r" MGR_RUNROOT="$work/mgr/rr" MGR_CONFIG="$work/mgr/c" MGR_PULL=never "$top/bin/mgr")
 "${mgr_cmd[@]}" load -q -i "$work/busybox.tar" >/dev/null
 tools=(mgr)
-if command -v podman >/dev/null; then
-	podman_cmd=(podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp"
-		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
-	if "${podman_cmd[@]}" load -q -i "$work/busybox.tar" >/dev/null 2>"$work/podman.err"; then
-		tools+=(podman)
-	else
-		echo "  podman load failed; podman not measured:" >&2
-		cat "$work/podman.err" >&2
-		podman_cmd=()
-	fi
+if private_podman "$work/podman" "$work/busybox.tar"; then
+	podman_cmd=("${PODMAN[@]}")
+	tools+=(podman)
 fi
 if command -v buildah >/dev/null; then
 	buildah_cmd=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
@@ -73,10 +70,9 @@ if command -v buildah >/dev/null; then
 		buildah_cmd=()
 	fi
 fi
-docker_ok=
-if command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker load -q -i "$work/busybox.tar" >/dev/null; then
+# docker: a private dockerd (hack/lib-peers.sh), classic builder.
+if private_dockerd_start "$work/dockerd" && DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker load -q -i "$work/busybox.tar" >/dev/null; then
 	tools+=(docker)
-	docker_ok=1
 fi
 
 build_once() { # tool cold|warm
@@ -86,7 +82,7 @@ build_once() { # tool cold|warm
 	mgr) "${mgr_cmd[@]}" build -q "${nc[@]}" --network none -t bench:1 "$ctx" ;;
 	podman) "${podman_cmd[@]}" build -q "${nc[@]}" --network none --layers -t bench:1 "$ctx" ;;
 	buildah) BUILDAH_ISOLATION=oci "${buildah_cmd[@]}" bud -q "${nc[@]}" --network none --layers -t bench:1 "$ctx" ;;
-	docker) DOCKER_BUILDKIT=0 docker build -q "${nc[@]}" -t berth-bench-build:1 "$ctx" ;;
+	docker) DOCKER_HOST=$DOCKERD_HOST DOCKER_BUILDKIT=0 /usr/local/bin/docker build -q "${nc[@]}" --network none -t bench:1 "$ctx" ;;
 	esac
 }
 
@@ -109,7 +105,6 @@ time_builds() { # cold|warm rounds: appends each tool's times to the array named
 }
 time_builds cold "$cold_runs"
 time_builds warm "$runs"
-[ -n "$docker_ok" ] && docker rmi -f berth-bench-build:1 busybox >/dev/null 2>&1 || true
 
 echo
 echo "== build: a 7-step Dockerfile (2 RUN, 1 COPY), cold (--no-cache, median of $cold_runs) and warm (cached, median of $runs), alternating"

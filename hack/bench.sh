@@ -20,12 +20,17 @@
 #           skopeo copy + umoci unpack and podman pull where installed, with
 #           the split between download and unpack.
 #   mgr run, network: see their sections below.
+#   daemon: hack/bench-daemon.sh (docker CLI -> mgr daemon vs embedded mgr
+#           run, a private dockerd and podman).
 #   build:  hack/bench-build.sh (mgr build cold and warm beside podman build
 #           and buildah bud).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-30}
+# shellcheck source=hack/lib-peers.sh
+. "$top/hack/lib-peers.sh"
+podman_cmd=() net_podman=()
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 cleanup() {
 	for p in "$work"/pids/*; do
@@ -366,8 +371,9 @@ fi
 #                          network (CNI ADD + DEL; a bench-only bridge and /24)
 #   podman run             `podman run --rm --network none busybox true`
 #                          (cgroupfs, file events, temp --root/--runroot)
-#   docker run             `docker run --rm --network none busybox true`, when
-#                          a docker daemon answers
+#   docker run             `docker run --rm --network none busybox true`
+#                          against a private dockerd (hack/lib-peers.sh)
+#                          when Debian's docker.io is installed
 # Then 50 detached containers (`run -d ... sleep 1000`) started by 50
 # processes at once, timed until every one returned, and removed with one
 # `rm -f` (timed apart), mgr vs podman; min(BENCH_RUNS, 5) rounds.
@@ -376,6 +382,7 @@ fi
 mw=$work/mgr
 mkdir -p "$mw"
 mgr_bench_cleanup() {
+	private_dockerd_stop
 	[ -d "$mw" ] || return 0
 	for r in "$mw"/m-*; do
 		[ -d "$r" ] || continue
@@ -384,7 +391,7 @@ mgr_bench_cleanup() {
 		[ -n "$ids" ] && MGR_ROOT=$r/r MGR_RUNROOT=$r/rr MGR_CONFIG=$r/c MGR_PULL=never MGR_CNI_CONFIG_DIR=$mw/cni \
 			"$top/bin/mgr" rm -f $ids >/dev/null 2>&1 || true
 	done
-	if [ -d "$mw/podman" ]; then
+	if [ ${#podman_cmd[@]} -gt 0 ]; then
 		"${podman_cmd[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
 	fi
 	ip link del btbench0 2>/dev/null || true
@@ -416,20 +423,12 @@ jq --arg r "$work/bundle/rootfs" '.root.path = $r | .process.args = ["true"] | .
 mgr_at run rm -f "$sid" >/dev/null
 
 podman_cmd=()
-if command -v podman >/dev/null; then
-	mkdir -p "$mw/podman"
-	podman_cmd=(podman --root "$mw/podman/root" --runroot "$mw/podman/run" --tmpdir "$mw/podman/tmp"
-		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
-	if ! "${podman_cmd[@]}" load -q -i "$mw/busybox.tar" >/dev/null 2>"$mw/podman/load.err"; then
-		echo "  podman load failed; podman not measured:" >&2
-		cat "$mw/podman/load.err" >&2
-		podman_cmd=()
-	fi
-fi
+private_podman "$mw/podman" "$mw/busybox.tar" && podman_cmd=("${PODMAN[@]}")
 podman_run_flags=(--network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
+# docker: a private dockerd (hack/lib-peers.sh) when docker.io is installed.
 docker_ok=
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-	docker load -q -i "$mw/busybox.tar" >/dev/null && docker_ok=1
+if private_dockerd_start "$mw/dockerd" && DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker load -q -i "$mw/busybox.tar" >/dev/null; then
+	docker_ok=1
 fi
 
 run_once() { # name
@@ -439,7 +438,7 @@ run_once() { # name
 	mgr-none) mgr_at run run --rm --network none busybox true ;;
 	mgr-bridge) mgr_at run run --rm busybox true ;;
 	podman) "${podman_cmd[@]}" run --rm "${podman_run_flags[@]}" busybox true ;;
-	docker) docker run --rm --network none busybox true ;;
+	docker) DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker run --rm --network none busybox true ;;
 	esac
 }
 contenders=(rt rt-mgrspec mgr-none mgr-bridge)
@@ -548,7 +547,7 @@ net_bench_cleanup() {
 		[ -n "$ids" ] && net_mgr rm -f $ids >/dev/null 2>&1 || true
 		net_mgr container prune -f >/dev/null 2>&1 || true
 	fi
-	if [ -d "$nw/podman" ]; then
+	if [ ${#net_podman[@]} -gt 0 ]; then
 		"${net_podman[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
 	fi
 	ip link del bnbench0 2>/dev/null || true
@@ -566,29 +565,16 @@ bench_conflist bnbench0 10.249.254.0/24 10.249.254.1 >"$nw/cni/10-bridge.conflis
 "$top/hack/mkimage.sh" "$nw/busybox.tar" >/dev/null
 net_mgr load -q -i "$nw/busybox.tar" >/dev/null
 net_podman=()
-if command -v podman >/dev/null; then
-	mkdir -p "$nw/podman"
-	net_podman=(podman --root "$nw/podman/root" --runroot "$nw/podman/run" --tmpdir "$nw/podman/tmp"
-		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
-	if ! "${net_podman[@]}" load -q -i "$nw/busybox.tar" >/dev/null 2>"$nw/podman.err"; then
-		echo "  podman load failed; podman not measured:" >&2
-		cat "$nw/podman.err" >&2
-		net_podman=()
-	fi
-fi
-net_docker=
-command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker load -q -i "$nw/busybox.tar" >/dev/null && net_docker=1
+private_podman "$nw/podman" "$nw/busybox.tar" && net_podman=("${PODMAN[@]}")
 net_once() {
 	case $1 in
 	bridge) net_mgr run --rm busybox true ;;
 	none) net_mgr run --rm --network none busybox true ;;
 	podman) "${net_podman[@]}" run --rm --network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 busybox true ;;
-	docker) docker run --rm busybox true ;;
 	esac
 }
 net_order=(bridge none)
 [ ${#net_podman[@]} -gt 0 ] && net_order+=(podman)
-[ -n "$net_docker" ] && net_order+=(docker)
 declare -A nsamples
 for name in "${net_order[@]}"; do net_once "$name" >/dev/null; done # warm-up: the bridge, iptables chains
 for i in $(seq 1 "$runs"); do
@@ -618,13 +604,13 @@ if [ -n "${nmed[podman]:-}" ]; then
 else
 	echo "  podman: not installed or not loadable; skipped"
 fi
-if [ -n "${nmed[docker]:-}" ]; then
-	printf '  %-34s %8s ms   mgr(bridge)/docker = %s\n' "docker run (default bridge)" "${nmed[docker]}" \
-		"$(awk -v a="$nb" -v b="${nmed[docker]}" 'BEGIN{printf "%.2f", a/b}')"
-else
-	echo "  docker: no daemon answers; skipped"
-fi
+# docker's default network is docker0 plus iptables chains: shared host
+# state, which the private dockerd of hack/lib-peers.sh does not create.
+echo "  docker: its default bridge (docker0, iptables chains) is shared host state; skipped"
 net_bench_cleanup
+
+# ---------------------------------------------------------------- daemon
+"$top/hack/bench-daemon.sh"
 
 # ---------------------------------------------------------------- build
 "$top/hack/bench-build.sh"

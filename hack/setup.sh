@@ -14,7 +14,7 @@ log() { printf '[setup] %s\n' "$*"; }
 # --bench: also install the peers that only `make bench` compares against.
 bench_peers=()
 if [ "${1:-}" = "--bench" ]; then
-	bench_peers=(podman buildah skopeo umoci time)
+	bench_peers=(podman buildah skopeo umoci time docker.io containerd)
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
