@@ -45,8 +45,8 @@ func TestExitCodes(t *testing.T) {
 		{"inspect unknown", []string{"inspect", "nosuchctr"}, 125, []string{"nosuchctr"}},
 		{"start unknown", []string{"start", "nosuchctr"}, 125, []string{"nosuchctr"}},
 		{"kill unknown", []string{"kill", "nosuchctr"}, 125, []string{"nosuchctr"}},
-		{"rmi of an image in use", []string{"rmi", "busybox"}, 125, []string{"busybox", "must force", "is using"}},
-		{"rmi -f of an image a running container uses", []string{"rmi", "-f", "busybox"}, 125, []string{"running container"}},
+		{"rmi of an image a running container uses", []string{"rmi", "busybox"}, 125, []string{"being used by running container"}},
+		{"rmi -f of an image a running container uses", []string{"rmi", "-f", "busybox"}, 125, []string{"cannot be forced", "running container"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
