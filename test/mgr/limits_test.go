@@ -35,6 +35,12 @@ func TestResourceLimits(t *testing.T) {
 		if in.HostConfig.Memory != 32<<20 {
 			t.Errorf("inspect HostConfig.Memory %d, want %d", in.HostConfig.Memory, 32<<20)
 		}
+		// docker's events for it: oom, then die with the exit code.
+		ev := m.Must("events", "--since", "5m", "--until", "0s", "--filter", "container=oom", "--filter", "event=oom", "--filter", "event=die",
+			"--format", `{{.Action}} {{index .Actor.Attributes "exitCode"}}`)
+		if ev.Stdout != "oom \ndie 137\n" {
+			t.Errorf("mgr events: %q, want oom then die 137", ev.Stdout)
+		}
 	})
 
 	t.Run("pids-limit stops a fork loop", func(t *testing.T) {

@@ -88,6 +88,7 @@ func newApp() *cli.App {
 			versionCommand,
 			daemonCommand,
 			infoCommand,
+			eventsCommand,
 			imagesCommand,
 			pullCommand,
 			pushCommand,

@@ -14,6 +14,7 @@ import (
 	nettypes "github.com/moby/moby/api/types/network"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/network"
 )
 
 // containerConfig turns docker's create request into the container
@@ -167,7 +168,7 @@ func containerSummary(c *container.Container, args []string) ctypes.Summary {
 	}
 	sum.HostConfig.NetworkMode = c.Config.NetworkMode
 	for _, a := range c.State.Networks {
-		ep := &nettypes.EndpointSettings{NetworkID: networkID(a.Network), IPPrefixLen: a.PrefixLen, Aliases: a.Aliases}
+		ep := &nettypes.EndpointSettings{NetworkID: network.ID(a.Network), IPPrefixLen: a.PrefixLen, Aliases: a.Aliases}
 		ep.IPAddress, _ = netip.ParseAddr(a.IPAddress)
 		ep.Gateway, _ = netip.ParseAddr(a.Gateway)
 		sum.NetworkSettings.Networks[a.Network] = ep

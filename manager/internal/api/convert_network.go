@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net"
 	"net/netip"
 	"time"
@@ -13,13 +11,6 @@ import (
 	"github.com/berthrun/berth/manager/internal/network"
 )
 
-// networkID is a network's stable docker-style ID: CNI networks have only
-// names, so it is derived from the name.
-func networkID(name string) string {
-	sum := sha256.Sum256([]byte("berth-network:" + name))
-	return hex.EncodeToString(sum[:])
-}
-
 // builtinNetworks are docker's predefined networks that are not CNI
 // networks: a container's own stack (none) and the host's.
 var builtinNetworks = []string{"host", "none"}
@@ -28,7 +19,7 @@ var builtinNetworks = []string{"host", "none"}
 func apiNetwork(name string, n *network.Network) nettypes.Network {
 	out := nettypes.Network{
 		Name:       name,
-		ID:         networkID(name),
+		ID:         network.ID(name),
 		Created:    time.Unix(0, 0).UTC(),
 		Scope:      "local",
 		Driver:     name,
@@ -71,7 +62,7 @@ func endpoints(name string, members []*container.Container) map[string]nettypes.
 			if a.Network != name {
 				continue
 			}
-			ep := nettypes.EndpointResource{Name: c.Name, EndpointID: networkID(c.ID + "/" + name)}
+			ep := nettypes.EndpointResource{Name: c.Name, EndpointID: network.ID(c.ID + "/" + name)}
 			if ip, err := netip.ParseAddr(a.IPAddress); err == nil {
 				ep.IPv4Address = netip.PrefixFrom(ip, a.PrefixLen)
 			}

@@ -29,7 +29,7 @@ func (s *Server) findNetwork(ref string) (string, *network.Network, error) {
 	names = append(names, builtinNetworks...)
 	var found []string
 	for _, name := range names {
-		if len(ref) >= 1 && strings.HasPrefix(networkID(name), ref) {
+		if len(ref) >= 1 && strings.HasPrefix(network.ID(name), ref) {
 			found = append(found, name)
 		}
 	}
@@ -139,7 +139,7 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, nettypes.CreateResponse{ID: networkID(n.Name)})
+	return writeJSON(w, http.StatusCreated, nettypes.CreateResponse{ID: network.ID(n.Name)})
 }
 
 func (s *Server) removeNetwork(w http.ResponseWriter, r *http.Request) error {

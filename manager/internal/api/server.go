@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	h("GET /version", s.getVersion)
 	h("GET /info", s.getInfo)
 	h("GET /system/df", s.systemDF)
+	h("GET /events", s.getEvents)
 	h("POST /auth", s.login)
 
 	h("GET /images/json", s.listImages)

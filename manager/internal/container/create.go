@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
+
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/store"
 	"github.com/berthrun/berth/manager/internal/volume"
@@ -100,6 +102,7 @@ func (s *Service) Create(ctx context.Context, name string, cfg Config) (*Contain
 		s.dropAnonymousVolumes(ctx, c.Config.Mounts)
 		return nil, err
 	}
+	s.event(c, eventtypes.ActionCreate, nil)
 	return c, nil
 }
 
@@ -135,5 +138,11 @@ func (s *Service) Rename(ctx context.Context, c *Container, name string) error {
 	if !validName.MatchString(name) {
 		return fmt.Errorf("invalid container name %q: %w", name, errdefs.ErrInvalidArgument)
 	}
-	return s.records.Rename(ctx, c.ID, trimSlash(name))
+	old := c.Name
+	if err := s.records.Rename(ctx, c.ID, trimSlash(name)); err != nil {
+		return err
+	}
+	c.Name = trimSlash(name)
+	s.event(c, eventtypes.ActionRename, map[string]string{"oldName": "/" + old})
+	return nil
 }

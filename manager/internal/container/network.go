@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	eventtypes "github.com/moby/moby/api/types/events"
+
 	cniconfig "github.com/berthrun/berth/cni-config"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/network"
@@ -48,6 +50,9 @@ func (s *Service) setupNetwork(ctx context.Context, c *Container) error {
 		return err
 	}
 	c.State.Networks, c.State.NetNS = atts, path
+	for _, a := range atts {
+		s.networkEvent(c, eventtypes.ActionConnect, a.Network)
+	}
 	return nil
 }
 
@@ -62,6 +67,9 @@ func (s *Service) teardownNetwork(ctx context.Context, c *Container) error {
 		return err
 	}
 	c.State.Networks, c.State.NetNS = nil, ""
+	for _, a := range had {
+		s.networkEvent(c, eventtypes.ActionDisconnect, a.Network)
+	}
 	// Peers on user networks must forget this container's name.
 	for _, a := range had {
 		if a.Network != cniconfig.DefaultNetwork {
@@ -202,6 +210,7 @@ func (s *Service) Connect(ctx context.Context, c *Container, name string, aliase
 			return err
 		}
 		c.State.Networks = append(c.State.Networks, atts...)
+		s.networkEvent(c, eventtypes.ActionConnect, name)
 	}
 	if err := s.setState(ctx, c); err != nil {
 		return err
@@ -232,6 +241,7 @@ func (s *Service) Disconnect(ctx context.Context, c *Container, name string) err
 			return err
 		}
 		c.State.Networks = slices.Delete(c.State.Networks, j, j+1)
+		s.networkEvent(c, eventtypes.ActionDisconnect, name)
 	}
 	if err := s.setState(ctx, c); err != nil {
 		return err

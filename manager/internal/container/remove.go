@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -70,7 +71,11 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 	if err := removeAll(dir, s.dataDir(c.ID)); err != nil {
 		return fmt.Errorf("remove container %.12s: %w", c.ID, err)
 	}
-	return s.records.Delete(ctx, c.ID)
+	if err := s.records.Delete(ctx, c.ID); err != nil {
+		return err
+	}
+	s.event(c, eventtypes.ActionDestroy, nil)
+	return nil
 }
 
 // Pause freezes every process of c.
@@ -82,7 +87,11 @@ func (s *Service) Pause(ctx context.Context, c *Container) error {
 		return err
 	}
 	c.State.Status = StatusPaused
-	return s.setState(ctx, c)
+	if err := s.setState(ctx, c); err != nil {
+		return err
+	}
+	s.event(c, eventtypes.ActionPause, nil)
+	return nil
 }
 
 // Unpause thaws c.
@@ -94,7 +103,11 @@ func (s *Service) Unpause(ctx context.Context, c *Container) error {
 		return err
 	}
 	c.State.Status = StatusRunning
-	return s.setState(ctx, c)
+	if err := s.setState(ctx, c); err != nil {
+		return err
+	}
+	s.event(c, eventtypes.ActionUnPause, nil)
+	return nil
 }
 
 // runtime runs one runtime command on a container the shim holds (the shim

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/events"
 	"github.com/berthrun/berth/manager/internal/image"
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
@@ -48,11 +49,12 @@ type Service struct {
 	snapshots *snapshot.Snapshotter
 	networks  *network.Manager
 	volumes   *volume.Service
+	events    *events.Journal // nil records nothing
 }
 
 // New returns the container service.
-func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service) *Service {
-	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols}
+func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service, ev *events.Journal) *Service {
+	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols, events: ev}
 }
 
 // dataDir holds what survives the container's runs: rw layer, logs, etc files.
@@ -208,7 +210,11 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 	if err := s.teardownNetwork(ctx, c); err != nil {
 		return err
 	}
-	return s.setState(ctx, c)
+	if err := s.setState(ctx, c); err != nil {
+		return err
+	}
+	s.exitEvents(c)
+	return nil
 }
 
 // waitShimGone waits for a shim that has been told its container exited to

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
+
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/runtime/oci"
 	shimapi "github.com/berthrun/berth/shim/api"
@@ -168,7 +170,11 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	c.State.ExitCode = 0
 	c.State.OOMKilled = false
 	c.State.StoppedByUser = false
-	return s.setState(ctx, c)
+	if err := s.setState(ctx, c); err != nil {
+		return err
+	}
+	s.event(c, eventtypes.ActionStart, nil)
+	return nil
 }
 
 // Attach connects to c's stdio through its shim.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -32,6 +34,7 @@ func (s *Service) Kill(ctx context.Context, c *Container, sig unix.Signal) error
 	if err := s.shim(c.ID).Kill(ctx, int(sig), false); err != nil {
 		return fmt.Errorf("kill container %.12s: %w", c.ID, err)
 	}
+	s.event(c, eventtypes.ActionKill, map[string]string{"signal": strconv.Itoa(int(sig))})
 	return nil
 }
 
@@ -49,6 +52,14 @@ func (s *Service) Stop(ctx context.Context, c *Container, timeout *time.Duration
 	if !c.Running() {
 		return nil // docker: stopping a stopped container succeeds
 	}
+	if err := s.stop(ctx, c, timeout); err != nil {
+		return err
+	}
+	s.event(c, eventtypes.ActionStop, nil)
+	return nil
+}
+
+func (s *Service) stop(ctx context.Context, c *Container, timeout *time.Duration) error {
 	sig := unix.SIGTERM
 	if c.Config.StopSignal != "" {
 		parsed, err := signalname.Parse(c.Config.StopSignal)

@@ -12,6 +12,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/auth"
 	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/content"
+	"github.com/berthrun/berth/manager/internal/events"
 	"github.com/berthrun/berth/manager/internal/image"
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
@@ -41,6 +42,7 @@ type Engine struct {
 	Networks    *network.Manager
 	Volumes     *volume.Service
 	Credentials *auth.File
+	Events      *events.Journal
 }
 
 // Open prepares the roots and opens the services.
@@ -68,26 +70,29 @@ func Open(o Options) (*Engine, error) {
 	if o.Runtime == "" {
 		o.Runtime = companion("rt")
 	}
-	images := image.New(cs, store.NewImages(db), snaps, filepath.Join(o.Root, "content.lock"))
+	journal := events.Open(filepath.Join(o.Root, "events.jsonl"))
+	images := image.New(cs, store.NewImages(db), snaps, filepath.Join(o.Root, "content.lock"), journal)
 	if o.CNIConfigDir == "" {
 		o.CNIConfigDir = "/etc/cni/net.d"
 	}
 	if len(o.CNIBinDirs) == 0 {
 		o.CNIBinDirs = []string{"/opt/cni/bin"}
 	}
-	vols := volume.New(filepath.Join(o.Root, "volumes"), store.NewVolumes(db))
+	vols := volume.New(filepath.Join(o.Root, "volumes"), store.NewVolumes(db), journal)
 	nets := network.New(network.Options{
 		ConfDir:  o.CNIConfigDir,
 		BinDirs:  o.CNIBinDirs,
 		DataDir:  filepath.Join(o.Root, "cni"),
 		NetnsDir: filepath.Join(o.RunRoot, "netns"),
+		Events:   journal,
 	})
 	return &Engine{
 		Options: o,
 		DB:      db,
 		Images:  images,
 		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime, Manager: o.Manager},
-			store.NewContainers(db), images, snaps, nets, vols),
+			store.NewContainers(db), images, snaps, nets, vols, journal),
+		Events:      journal,
 		Networks:    nets,
 		Volumes:     vols,
 		Credentials: auth.New(filepath.Join(o.ConfigDir, "config.json")),

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,10 +41,14 @@ const maxMetadataFile = 16 << 20
 // OCI image layout — from r, in one pass, stores its blobs (each verified
 // against its digest), unpacks the layers and records the images. It
 // returns the names it loaded, or the IDs of unnamed images.
-func (s *Service) Load(ctx context.Context, r io.Reader) (_ []string, err error) {
+func (s *Service) Load(ctx context.Context, r io.Reader) (names []string, err error) {
 	defer func() {
 		if err != nil {
 			s.discard(ctx)
+			return
+		}
+		for _, n := range names {
+			s.event(eventtypes.ActionLoad, n, n)
 		}
 	}()
 	unlock, err := s.lock(false)

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
@@ -106,7 +107,14 @@ func (g *plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Pull fetches ref for this platform, stores what is missing, unpacks it
 // and names it. Layers already present are not fetched again.
-func (s *Service) Pull(ctx context.Context, ref string, regs Registries, progress Progress) (*Image, error) {
+func (s *Service) Pull(ctx context.Context, ref string, regs Registries, progress Progress) (_ *Image, err error) {
+	defer func() {
+		if err == nil {
+			if named, nerr := Normalize(ref); nerr == nil {
+				s.event(eventtypes.ActionPull, named.String(), named.String())
+			}
+		}
+	}()
 	if progress == nil {
 		progress = func(string, string) {}
 	}
@@ -207,7 +215,14 @@ func (s *Service) fetchLayer(ctx context.Context, l v1.Layer, progress Progress)
 }
 
 // Push sends the image ref names to its registry.
-func (s *Service) Push(ctx context.Context, ref string, regs Registries, progress Progress) (digest.Digest, error) {
+func (s *Service) Push(ctx context.Context, ref string, regs Registries, progress Progress) (_ digest.Digest, err error) {
+	defer func() {
+		if err == nil {
+			if named, nerr := Normalize(ref); nerr == nil {
+				s.event(eventtypes.ActionPush, named.String(), named.String())
+			}
+		}
+	}()
 	if progress == nil {
 		progress = func(string, string) {}
 	}

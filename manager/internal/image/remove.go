@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	imagetypes "github.com/moby/moby/api/types/image"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
@@ -44,6 +45,7 @@ func (s *Service) Remove(ctx context.Context, ref string, force bool, users User
 		if _, err := s.images.DeleteName(ctx, n); err != nil {
 			return err
 		}
+		s.event(eventtypes.ActionUnTag, id.String(), n)
 		out = append(out, imagetypes.DeleteResponse{Untagged: Familiar(n)})
 		return nil
 	}
@@ -83,6 +85,7 @@ func (s *Service) Remove(ctx context.Context, ref string, force bool, users User
 	if err := s.images.Delete(ctx, id); err != nil {
 		return out, err
 	}
+	s.event(eventtypes.ActionDelete, id.String(), ref)
 	out = append(out, imagetypes.DeleteResponse{Deleted: id.String()})
 	return out, s.collect(ctx)
 }
@@ -119,11 +122,13 @@ func (s *Service) Prune(ctx context.Context, all bool, users User) ([]imagetypes
 			if _, err := s.images.DeleteName(ctx, n); err != nil {
 				return out, 0, err
 			}
+			s.event(eventtypes.ActionUnTag, img.ID.String(), n)
 			out = append(out, imagetypes.DeleteResponse{Untagged: Familiar(n)})
 		}
 		if err := s.images.Delete(ctx, img.ID); err != nil && !errdefs.IsNotFound(err) {
 			return out, 0, err
 		}
+		s.event(eventtypes.ActionDelete, img.ID.String(), img.ID.String())
 		out = append(out, imagetypes.DeleteResponse{Deleted: img.ID.String()})
 	}
 	if err := s.collect(ctx); err != nil {

@@ -15,11 +15,13 @@ import (
 	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/berthrun/berth/manager/internal/content"
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/events"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
 )
@@ -31,11 +33,13 @@ type Service struct {
 	snapshots *snapshot.Snapshotter
 	platform  ocispec.Platform
 	lockPath  string // serialises garbage collection against new content
+	events    *events.Journal
 }
 
 // New returns an image service; lockPath is a file it may create.
-func New(cs *content.Store, images *store.Images, snaps *snapshot.Snapshotter, lockPath string) *Service {
+func New(cs *content.Store, images *store.Images, snaps *snapshot.Snapshotter, lockPath string, ev *events.Journal) *Service {
 	return &Service{
+		events:    ev,
 		lockPath:  lockPath,
 		content:   cs,
 		images:    images,
@@ -255,6 +259,14 @@ func (s *Service) Tag(ctx context.Context, src, target string) error {
 	if strings.Contains(named.String(), "@") {
 		return fmt.Errorf("refusing to create a tag with a digest reference: %w", errdefs.ErrInvalidArgument)
 	}
-	_, err = s.images.SetName(ctx, named.String(), id)
-	return err
+	if _, err = s.images.SetName(ctx, named.String(), id); err != nil {
+		return err
+	}
+	s.event(eventtypes.ActionTag, id.String(), named.String())
+	return nil
+}
+
+// event records what happened to an image; name is a full reference.
+func (s *Service) event(action eventtypes.Action, id, name string) {
+	s.events.Record(eventtypes.ImageEventType, action, id, map[string]string{"name": Familiar(name)})
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/vishvananda/netlink"
 
 	cniconfig "github.com/berthrun/berth/cni-config"
@@ -135,7 +136,11 @@ func (m *Manager) Create(o CreateOptions) (*Network, error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, err
 	}
-	return m.Get(o.Name)
+	n, err := m.Get(o.Name)
+	if err == nil {
+		m.events.Record(eventtypes.NetworkEventType, eventtypes.ActionCreate, ID(n.Name), map[string]string{"name": n.Name, "type": n.Driver})
+	}
+	return n, err
 }
 
 // bridgeName is the Linux bridge for a user network: "mgr-" and a hash,
@@ -195,5 +200,6 @@ func (m *Manager) Remove(name string) error {
 	}
 	// host-local's lease dir for the network.
 	_ = os.RemoveAll(filepath.Join(m.dataDir, "networks", name))
+	m.events.Record(eventtypes.NetworkEventType, eventtypes.ActionDestroy, ID(name), map[string]string{"name": name, "type": n.Driver})
 	return nil
 }

@@ -8,6 +8,8 @@ package network
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -20,14 +22,16 @@ import (
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/events"
 )
 
 // Options locate the CNI configs, plugins and mgr's network state.
 type Options struct {
-	ConfDir  string   // conflists (default /etc/cni/net.d)
-	BinDirs  []string // plugin binaries (default /opt/cni/bin)
-	DataDir  string   // libcni result cache and host-local leases: <root>/cni
-	NetnsDir string   // persistent namespaces: <runroot>/netns
+	ConfDir  string          // conflists (default /etc/cni/net.d)
+	BinDirs  []string        // plugin binaries (default /opt/cni/bin)
+	DataDir  string          // libcni result cache and host-local leases: <root>/cni
+	NetnsDir string          // persistent namespaces: <runroot>/netns
+	Events   *events.Journal // create and destroy are recorded here; nil: nowhere
 }
 
 // Manager attaches containers to CNI networks.
@@ -36,6 +40,7 @@ type Manager struct {
 	dataDir  string
 	netnsDir string
 	cni      *libcni.CNIConfig
+	events   *events.Journal
 }
 
 // New returns a network manager.
@@ -44,6 +49,7 @@ func New(o Options) *Manager {
 		confDir:  o.ConfDir,
 		dataDir:  o.DataDir,
 		netnsDir: o.NetnsDir,
+		events:   o.Events,
 		cni:      libcni.NewCNIConfigWithCacheDir(o.BinDirs, filepath.Join(o.DataDir, "cache"), nil),
 	}
 }
@@ -372,4 +378,11 @@ func parseIP(s string) (net.IP, error) {
 		return nil, fmt.Errorf("invalid IP address %q: %w", s, errdefs.ErrInvalidArgument)
 	}
 	return ip, nil
+}
+
+// ID is a network's stable docker-style ID: CNI networks have only names,
+// so it is derived from the name.
+func ID(name string) string {
+	sum := sha256.Sum256([]byte("berth-network:" + name))
+	return hex.EncodeToString(sum[:])
 }

@@ -15,7 +15,10 @@ import (
 	"regexp"
 	"time"
 
+	eventtypes "github.com/moby/moby/api/types/events"
+
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	"github.com/berthrun/berth/manager/internal/events"
 	"github.com/berthrun/berth/manager/internal/store"
 )
 
@@ -29,11 +32,12 @@ type Volume struct {
 type Service struct {
 	root    string
 	records *store.Volumes
+	events  *events.Journal // nil records nothing
 }
 
 // New returns the volume service over root (<data root>/volumes).
-func New(root string, records *store.Volumes) *Service {
-	return &Service{root: root, records: records}
+func New(root string, records *store.Volumes, ev *events.Journal) *Service {
+	return &Service{root: root, records: records, events: ev}
 }
 
 var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
@@ -70,6 +74,7 @@ func (s *Service) Create(ctx context.Context, name string, labels map[string]str
 		}
 		return nil, err
 	}
+	s.events.Record(eventtypes.VolumeEventType, eventtypes.ActionCreate, name, map[string]string{"driver": "local"})
 	return s.volume(rec), nil
 }
 
@@ -122,6 +127,7 @@ func (s *Service) Remove(ctx context.Context, name string) error {
 	if err := os.RemoveAll(filepath.Join(s.root, name)); err != nil {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
+	s.events.Record(eventtypes.VolumeEventType, eventtypes.ActionDestroy, name, map[string]string{"driver": "local"})
 	return nil
 }
 

@@ -18,7 +18,7 @@ func TestVolumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(filepath.Join(dir, "volumes"), store.NewVolumes(db))
+	s := New(filepath.Join(dir, "volumes"), store.NewVolumes(db), nil)
 	v, created, err := s.Ensure(ctx, "data")
 	if err != nil || !created {
 		t.Fatalf("Ensure = %v, %v", created, err)
