@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/api"
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -36,29 +38,41 @@ var daemonCommand = &cli.Command{
 		&cli.StringFlag{Name: "tlscert", Usage: "server certificate (PEM)"},
 		&cli.StringFlag{Name: "tlskey", Usage: "server private key (PEM)"},
 		&cli.BoolFlag{Name: "insecure-tcp", Usage: "allow plain TCP without TLS: anyone who reaches the port gets root (DANGEROUS)"},
+		&cli.StringFlag{Name: "config-file", Usage: "daemon config, docker's daemon.json keys (hosts, group, tls*, insecure-tcp, debug, log-level, log-format); flags win; SIGHUP reloads the logging settings (default " + defaultDaemonConfig + " if it exists)"},
+		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error (default info)"},
+		&cli.StringFlag{Name: "log-format", Usage: "text or json (default text)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := needArgs(c, 0, 0); err != nil {
 			return err
 		}
-		hosts, err := parseHosts(c.StringSlice("host"), c.String("runroot"), c.Bool("tlsverify"))
+		cfgPath, named := defaultDaemonConfig, c.IsSet("config-file")
+		if named {
+			cfgPath = c.String("config-file")
+		}
+		fileCfg, err := loadDaemonConfig(cfgPath, named)
+		if err != nil {
+			return err
+		}
+		cfg := fileCfg.merge(c)
+		hosts, err := parseHosts(cfg.Hosts, c.String("runroot"), cfg.TLSVerify)
 		if err != nil {
 			return err
 		}
 		var tlsCfg *tls.Config
-		if c.Bool("tlsverify") {
-			if tlsCfg, err = serverTLS(c.String("tlscacert"), c.String("tlscert"), c.String("tlskey")); err != nil {
+		if cfg.TLSVerify {
+			if tlsCfg, err = serverTLS(cfg.TLSCACert, cfg.TLSCert, cfg.TLSKey); err != nil {
 				return err
 			}
 		}
 		log := logrus.New()
 		log.SetOutput(os.Stderr)
-		if c.Bool("debug") {
-			log.SetLevel(logrus.DebugLevel)
+		if err := cfg.applyLogging(log); err != nil {
+			return err
 		}
 		for _, h := range hosts {
 			if h.network == "tcp" && tlsCfg == nil {
-				if !c.Bool("insecure-tcp") {
+				if !cfg.InsecureTCP {
 					return fmt.Errorf("--host tcp://%s without --tlsverify: an unauthenticated TCP socket gives root to anyone who reaches it; "+
 						"use --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept the risk: %w", h.addr, errdefs.ErrInvalidArgument)
 				}
@@ -76,7 +90,7 @@ var daemonCommand = &cli.Command{
 			}
 		}
 		for _, h := range hosts {
-			l, err := h.listen(c.String("group"), tlsCfg)
+			l, err := h.listen(cfg.Group, tlsCfg)
 			if err != nil {
 				closeAll()
 				return err
@@ -89,6 +103,8 @@ var daemonCommand = &cli.Command{
 			return err
 		}
 		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+		stopReload := reloadOnHUP(c, cfgPath, named, cfg, log)
+		defer stopReload()
 		done := make(chan error, len(ls))
 		for i, l := range ls {
 			go func() { done <- hs.Serve(l) }()
@@ -252,4 +268,38 @@ func lookupGroup(name string) (int, error) {
 		return 0, fmt.Errorf("--group %s: %w", name, err)
 	}
 	return strconv.Atoi(g.Gid)
+}
+
+// reloadOnHUP re-reads the config file on SIGHUP and applies what can
+// change while serving (logging); it says which other changes wait for a
+// restart. Without it SIGHUP would end the daemon.
+func reloadOnHUP(c *cli.Context, path string, named bool, running daemonConfig, log *logrus.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, unix.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+			}
+			fileCfg, err := loadDaemonConfig(path, named)
+			if err != nil {
+				log.WithError(err).Error("SIGHUP: config not reloaded")
+				continue
+			}
+			next := fileCfg.merge(c)
+			if err := next.applyLogging(log); err != nil {
+				log.WithError(err).Error("SIGHUP: config not reloaded")
+				continue
+			}
+			entry := log.WithField("config", path)
+			if later := running.needsRestart(next); len(later) > 0 {
+				entry = entry.WithField("needs-restart", strings.Join(later, ","))
+			}
+			entry.Info("SIGHUP: config reloaded")
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
