@@ -193,6 +193,12 @@ func unmountUnder(t *testing.T, dir string) {
 	}
 }
 
+// dockerEnv points the docker CLI at the daemon, with a config dir of the
+// test's own.
+func (d *daemon) dockerEnv() []string {
+	return append(os.Environ(), "DOCKER_HOST=unix://"+d.socket, "DOCKER_CONFIG="+filepath.Join(d.dir, "docker"))
+}
+
 // docker runs the docker CLI against the daemon: stdout, stderr, error.
 func (d *daemon) docker(args ...string) (string, string, error) {
 	return d.dockerIn(nil, args...)
@@ -202,7 +208,7 @@ func (d *daemon) dockerIn(stdin []byte, args ...string) (string, string, error) 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, dockerBinary, args...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.socket, "DOCKER_CONFIG="+filepath.Join(d.dir, "docker"))
+	cmd.Env = d.dockerEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != nil {

@@ -5,9 +5,7 @@ package daemon
 import (
 	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +37,7 @@ func TestEvents(t *testing.T) {
 
 	// Live: events arrive while docker events follows.
 	cmd := exec.Command(dockerBinary, "events", "--filter", "event=die", "--format", "{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}")
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+d.socket, "DOCKER_CONFIG="+filepath.Join(d.dir, "docker"))
+	cmd.Env = d.dockerEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
