@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -229,6 +230,22 @@ func (d *daemon) mustDocker(args ...string) string {
 		d.t.Fatalf("docker %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, stderr)
 	}
 	return out
+}
+
+// mgrClient runs bin/mgr as a client of a daemon (args carry --host):
+// with roots of its own that must stay untouched, so a command that ran
+// locally by mistake shows. It returns stdout and stderr together.
+func (d *daemon) mgrClient(args ...string) (string, error) {
+	d.t.Helper()
+	local := filepath.Join(d.dir, "client-must-stay-empty")
+	env := slices.DeleteFunc(slices.Clone(os.Environ()), func(kv string) bool { return strings.HasPrefix(kv, "MGR_") })
+	cmd := exec.Command(mgrBinary, args...)
+	cmd.Env = append(env, "MGR_ROOT="+local+"/root", "MGR_RUNROOT="+local+"/run", "MGR_CONFIG="+local+"/config")
+	out, err := cmd.CombinedOutput()
+	if _, serr := os.Stat(local); serr == nil {
+		d.t.Errorf("mgr %s touched its local roots (%s): it ran locally", strings.Join(args, " "), local)
+	}
+	return string(out), err
 }
 
 // mgr runs bin/mgr with the daemon's roots.

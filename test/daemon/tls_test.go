@@ -203,6 +203,18 @@ func TestDaemonTLS(t *testing.T) {
 			t.Errorf("plain HTTP on the TLS port answered 200")
 		}
 	}
+	// mgr as a client over mutual TLS, with docker's flag names.
+	mgrTLS := func(certDir string, args ...string) (string, error) {
+		cdir := filepath.Join(certDir)
+		return d.mgrClient(append([]string{"--host", "tcp://" + addr, "--tlsverify", "--tlscacert", filepath.Join(cdir, "ca.pem"),
+			"--tlscert", filepath.Join(cdir, "cert.pem"), "--tlskey", filepath.Join(cdir, "key.pem")}, args...)...)
+	}
+	if out, err := mgrTLS(filepath.Join(certs, "client"), "run", "--rm", "--network", "none", "busybox", "echo", "mgr over tls"); err != nil || out != "mgr over tls\n" {
+		t.Errorf("mgr --host tcp:// --tlsverify run: %v %q", err, out)
+	}
+	if out, err := mgrTLS(filepath.Join(certs, "other"), "ps"); err == nil {
+		t.Errorf("mgr with another CA's client certificate was served: %q", out)
+	}
 	// The unix socket serves alongside.
 	if out := d.mustDocker("version"); !strings.Contains(out, "Server: berth") {
 		t.Errorf("docker version on the unix socket: %s", out)

@@ -105,7 +105,9 @@ func newApp() *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   usageError,
 	}
+	app.Flags = append(app.Flags, clientFlags()...)
 	setUsageError(app.Commands)
+	routeRemote(app.Commands)
 	return app
 }
 

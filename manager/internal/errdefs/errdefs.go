@@ -19,3 +19,14 @@ var (
 
 // IsNotFound reports whether err is, or wraps, ErrNotFound.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsClassified reports whether err carries one of the manager's classes,
+// i.e. the manager made it (and not, say, a remote daemon's client).
+func IsClassified(err error) bool {
+	for _, class := range []error{ErrNotFound, ErrAlreadyExists, ErrInvalidArgument, ErrConflict, ErrUnavailable, ErrUnauthorized, ErrDataCorrupt, ErrNotImplemented} {
+		if errors.Is(err, class) {
+			return true
+		}
+	}
+	return false
+}
