@@ -82,7 +82,8 @@ build_once() { # tool cold|warm
 	mgr) "${mgr_cmd[@]}" build -q "${nc[@]}" --network none -t bench:1 "$ctx" ;;
 	podman) "${podman_cmd[@]}" build -q "${nc[@]}" --network none --layers -t bench:1 "$ctx" ;;
 	buildah) BUILDAH_ISOLATION=oci "${buildah_cmd[@]}" bud -q "${nc[@]}" --network none --layers -t bench:1 "$ctx" ;;
-	docker) DOCKER_HOST=$DOCKERD_HOST DOCKER_BUILDKIT=0 /usr/local/bin/docker build -q "${nc[@]}" --network none -t bench:1 "$ctx" ;;
+	# (stderr: the CLI warns on every build that the classic builder is deprecated)
+	docker) DOCKER_HOST=$DOCKERD_HOST DOCKER_BUILDKIT=0 /usr/local/bin/docker build -q "${nc[@]}" --network none -t bench:1 "$ctx" 2>/dev/null ;;
 	esac
 }
 
