@@ -141,9 +141,11 @@ func overlaps(a, b string) bool {
 
 // forAttach is the network's conflist as one attachment runs it: host-local
 // IPAM points at mgr's own lease dir (unless the config names one), so
-// leases live under mgr's data root; and without published ports the
-// portmap plugin is left out (it would only run iptables to find nothing
-// to do). libcni caches the list it ran, so DEL runs the same.
+// leases live under mgr's data root; without published ports the portmap
+// plugin is left out (it would only run iptables to find nothing to do),
+// and so is a tuning plugin with nothing to tune (an exec each for ADD and
+// DEL that change nothing). libcni caches the list it ran, so DEL runs the
+// same.
 func (m *Manager) forAttach(list *libcni.NetworkConfigList, ports bool) (*libcni.NetworkConfigList, error) {
 	var raw map[string]any
 	if err := json.Unmarshal(list.Bytes, &raw); err != nil {
@@ -151,18 +153,17 @@ func (m *Manager) forAttach(list *libcni.NetworkConfigList, ports bool) (*libcni
 	}
 	plugins, _ := raw["plugins"].([]any)
 	changed := false
-	if !ports {
-		kept := plugins[:0:0]
-		for _, p := range plugins {
-			if pm, _ := p.(map[string]any); pm["type"] == "portmap" {
-				changed = true
-				continue
-			}
-			kept = append(kept, p)
+	kept := plugins[:0:0]
+	for _, p := range plugins {
+		pm, _ := p.(map[string]any)
+		if (pm["type"] == "portmap" && !ports) || (pm["type"] == "tuning" && idleTuning(pm)) {
+			changed = true
+			continue
 		}
-		plugins = kept
-		raw["plugins"] = plugins
+		kept = append(kept, p)
 	}
+	plugins = kept
+	raw["plugins"] = plugins
 	for _, p := range plugins {
 		pm, _ := p.(map[string]any)
 		ipam, _ := pm["ipam"].(map[string]any)
@@ -179,6 +180,19 @@ func (m *Manager) forAttach(list *libcni.NetworkConfigList, ports bool) (*libcni
 		return nil, err
 	}
 	return libcni.ConfListFromBytes(data)
+}
+
+// idleTuning reports a tuning plugin configured to change nothing: no
+// sysctls, no link settings, no runtime capabilities.
+func idleTuning(pm map[string]any) bool {
+	for k := range pm {
+		switch k {
+		case "type", "name", "cniVersion":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // PluginTypes lists the plugins the network runs, in order.
