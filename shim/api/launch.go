@@ -163,6 +163,19 @@ func readPid(path string) (int, error) {
 	return pid, nil
 }
 
+// runtimeHasState reports whether the runtime may still hold the
+// container. Runtimes that speak runc's CLI (rt, runc, crun) keep a
+// container's state in ROOT/ID: without that directory there is nothing to
+// delete, and the two runtime runs (delete, then state) a shim that cleaned
+// up after itself would cost are saved. Without a known root, assume state.
+func runtimeHasState(o CleanupOptions) bool {
+	if o.RuntimeRoot == "" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(o.RuntimeRoot, o.ID))
+	return !errors.Is(err, os.ErrNotExist)
+}
+
 // CleanupOptions names what a dead shim left behind.
 type CleanupOptions struct {
 	StateDir    string
@@ -192,11 +205,13 @@ func Cleanup(ctx context.Context, o CleanupOptions) error {
 	if o.RuntimeRoot != "" {
 		global = append(global, "--root", o.RuntimeRoot)
 	}
-	out, err := exec.CommandContext(ctx, rt, append(global, "delete", "--force", o.ID)...).CombinedOutput()
-	if err != nil {
-		// A container the runtime does not know is already gone.
-		if serr := exec.CommandContext(ctx, rt, append(global, "state", o.ID)...).Run(); serr == nil {
-			return fmt.Errorf("delete container %s: %w: %s", o.ID, err, strings.TrimSpace(string(out)))
+	if runtimeHasState(o) {
+		out, err := exec.CommandContext(ctx, rt, append(global, "delete", "--force", o.ID)...).CombinedOutput()
+		if err != nil {
+			// A container the runtime does not know is already gone.
+			if serr := exec.CommandContext(ctx, rt, append(global, "state", o.ID)...).Run(); serr == nil {
+				return fmt.Errorf("delete container %s: %w: %s", o.ID, err, strings.TrimSpace(string(out)))
+			}
 		}
 	}
 	exitPath := filepath.Join(o.StateDir, ExitFile)
