@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // TestNetworkVerbs: network ls and inspect show the subnet, gateway and
@@ -43,6 +45,23 @@ func TestNetworkVerbs(t *testing.T) {
 	}
 
 	id := m.RunD("--name", "member", "--network", used, "--network-alias", "mem", "busybox", "sleep", "300")
+	masq := func() int {
+		n := 0
+		for _, r := range harness.AllIptablesRules() {
+			if strings.Contains(r, "-s "+prefix+"0/24") && strings.Contains(r, "mgr masquerade "+used) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := masq(); n != 1 {
+		t.Errorf("%d masquerade rules for %s while a container is on it, want 1", n, used)
+	}
+	// The rule is ensured once per boot: more containers add no copies.
+	m.Must("run", "--rm", "--network", used, "busybox", "true")
+	if n := masq(); n != 1 {
+		t.Errorf("%d masquerade rules for %s after a second container, want 1", n, used)
+	}
 	ip := ipv4Of(m.Exec("member", "ip", "-o", "-4", "addr", "show"), "eth0")
 	insp := m.NetworkInspect(used)
 	if insp.Name != used || insp.Driver != "bridge" || len(insp.IPAM.Config) != 1 ||
@@ -83,6 +102,9 @@ func TestNetworkVerbs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("/sys/class/net", insp.Bridge)); err == nil {
 		t.Errorf("network rm left bridge %s", insp.Bridge)
+	}
+	if n := masq(); n != 0 {
+		t.Errorf("network rm left %d masquerade rules", n)
 	}
 	m.MustFail(125, []string{"not found"}, "network", "rm", used)
 }

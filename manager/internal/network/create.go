@@ -187,7 +187,7 @@ func (m *Manager) Remove(name string) error {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
 	if n.Masquerade {
-		removeMasquerade(context.Background(), n)
+		removeMasquerade(context.Background(), n, m.masqueradeDir())
 	}
 	// The bridge plugin never deletes its bridge; an unused network's
 	// bridge would otherwise stay on the host for ever.

@@ -161,7 +161,7 @@ func (m *Manager) Attach(ctx context.Context, containerID, netns string, reqs []
 			return nil, err
 		}
 		if n.Masquerade {
-			if err := ensureMasquerade(ctx, n); err != nil {
+			if err := ensureMasquerade(ctx, n, m.masqueradeDir()); err != nil {
 				_ = m.Detach(ctx, containerID, netns, done)
 				return nil, err
 			}
@@ -386,3 +386,6 @@ func ID(name string) string {
 	sum := sha256.Sum256([]byte("berth-network:" + name))
 	return hex.EncodeToString(sum[:])
 }
+
+// masqueradeDir holds the markers of the masquerade rules ensured this boot.
+func (m *Manager) masqueradeDir() string { return filepath.Join(m.dataDir, "masquerade") }

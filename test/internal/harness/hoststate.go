@@ -15,13 +15,25 @@ import (
 // as the network (the suites' "bridge" is never removed), so it is not
 // counted as anybody's leftover.
 func IptablesRules() []string {
+	var rules []string
+	for _, r := range AllIptablesRules() {
+		if !strings.Contains(r, "mgr masquerade") {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
+// AllIptablesRules returns every rule of every table, masquerade rules
+// included ("-A CHAIN ...").
+func AllIptablesRules() []string {
 	out, err := exec.Command("iptables-save").Output()
 	if err != nil {
 		return nil
 	}
 	var rules []string
 	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "-A ") && !strings.Contains(l, "mgr masquerade") {
+		if strings.HasPrefix(l, "-A ") {
 			rules = append(rules, l)
 		}
 	}
