@@ -3,9 +3,16 @@
 package daemon
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // TestMgrClient: mgr --host (and MGR_HOST) drives a daemon: version, ps,
@@ -69,5 +76,52 @@ func TestMgrClient(t *testing.T) {
 	// MGR_HOST works like --host; a dead daemon is a clear error.
 	if out, err := d.mgrClient("--host", "unix://"+d.dir+"/nobody.sock", "ps"); exitCode(err) != 125 || !strings.Contains(out, "cannot connect to the mgr daemon") {
 		t.Errorf("ps against no daemon: exit %d, %q", exitCode(err), out)
+	}
+}
+
+// TestMgrClientTTY: mgr --host run -it is a terminal session through the
+// daemon: the window size reaches the container, ctrl-p ctrl-q detaches
+// and leaves it running, exec -it gets a shell in it with its exit status,
+// and a second run -it --rm exits with its shell's status.
+func TestMgrClientTTY(t *testing.T) {
+	d := startDaemon(t)
+	local := t.TempDir()
+	mgrTTY := func(args ...string) *harness.TTYSession {
+		return harness.StartTTY(t, 60*time.Second, func(ctx context.Context) *exec.Cmd {
+			cmd := exec.CommandContext(ctx, mgrBinary, append([]string{"--host", "unix://" + d.socket}, args...)...)
+			env := slices.DeleteFunc(slices.Clone(os.Environ()), func(kv string) bool { return strings.HasPrefix(kv, "MGR_") })
+			cmd.Env = append(env, "MGR_ROOT="+local+"/root", "MGR_RUNROOT="+local+"/run")
+			return cmd
+		})
+	}
+	s := mgrTTY("run", "-it", "--name", "tt", "--network", "none", "busybox", "sh")
+	s.Expect("# ")
+	s.Send("echo hi-$((1+1)); stty size; echo end-$((9*9))\r")
+	out := harness.NormalizeTTY(s.Expect("end-81"))
+	if !strings.Contains(out, "\nhi-2\n") || !strings.Contains(out, "\n40 120\n") {
+		t.Errorf("run -it through the daemon: %q", out)
+	}
+	s.Send("\x10\x11")
+	if code := s.Exit(); code != 0 {
+		t.Errorf("mgr --host run -it exited %d after ctrl-p ctrl-q, want 0", code)
+	}
+	if out := d.mustDocker("inspect", "-f", "{{.State.Running}}", "tt"); out != "true\n" {
+		t.Errorf("after detaching: running = %q", out)
+	}
+	e := mgrTTY("exec", "-it", "tt", "sh")
+	e.Expect("# ")
+	e.Send("echo ex-$((2*4)); exit 2\r")
+	e.Expect("ex-8")
+	if code := e.Exit(); code != 2 {
+		t.Errorf("mgr --host exec -it exited %d, want 2", code)
+	}
+	s = mgrTTY("run", "-it", "--rm", "--network", "none", "busybox", "sh")
+	s.Expect("# ")
+	s.Send("exit 6\r")
+	if code := s.Exit(); code != 6 {
+		t.Errorf("mgr --host run -it --rm exited %d, want the shell's 6", code)
+	}
+	if entries, _ := os.ReadDir(local); len(entries) != 0 {
+		t.Errorf("client mode wrote to its local roots: %v", entries)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -150,9 +152,6 @@ func remoteRun(c *cli.Context, api *client.Client) error {
 	if err := needArgs(c, 1, -1); err != nil {
 		return err
 	}
-	if c.Bool("tty") || c.Bool("interactive") {
-		return fmt.Errorf("run -i/-t through --host: %w (use the docker CLI with DOCKER_HOST for interactive sessions)", errdefs.ErrNotImplemented)
-	}
 	cfg, err := configFromFlags(c)
 	if err != nil {
 		return err
@@ -182,32 +181,95 @@ func remoteRun(c *cli.Context, api *client.Client) error {
 		fmt.Fprintln(stdout, id)
 		return nil
 	}
-	// As the docker CLI: attach, register the wait, then start, so no
-	// output and no exit is missed.
-	att, err := api.ContainerAttach(c.Context, id, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	keys, err := parseDetachKeys(c.String("detach-keys"))
 	if err != nil {
 		return err
+	}
+	code, err := attachThrough(c.Context, api, id, cfg, keys)
+	if err != nil {
+		return err
+	}
+	return exitWith(code)
+}
+
+// attachThrough runs a created container in the foreground through the
+// daemon as the docker CLI does: attach (stdin with -i), register the wait,
+// start; with -t a raw terminal, resizes and detach keys. It returns the
+// container's status, or 0 after a detach.
+func attachThrough(ctx context.Context, api *client.Client, id string, cfg container.Config, keys []byte) (int, error) {
+	att, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: cfg.OpenStdin, Stdout: true, Stderr: true})
+	if err != nil {
+		return 0, err
 	}
 	defer att.Close()
 	cond := ctypes.WaitConditionNextExit
 	if cfg.AutoRemove {
 		cond = ctypes.WaitConditionRemoved
 	}
-	wait := api.ContainerWait(c.Context, id, client.ContainerWaitOptions{Condition: cond})
-	if _, err := api.ContainerStart(c.Context, id, client.ContainerStartOptions{}); err != nil {
-		return err
+	wait := api.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: cond})
+	term, err := setupTerminal(ctx, cfg.Tty, func(w, h uint16) {
+		_, _ = api.ContainerResize(context.WithoutCancel(ctx), id, client.ContainerResizeOptions{Width: uint(w), Height: uint(h)})
+	})
+	if err != nil {
+		return 0, err
 	}
-	if _, err := stdcopy.StdCopy(stdout, stderr, att.Reader); err != nil && err != io.EOF {
-		return err
+	defer term.restore()
+	if _, err := api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return 0, err
 	}
+	detached, err := pipeSession(att.HijackedResponse, cfg.Tty, cfg.OpenStdin, keys)
+	if err != nil || detached {
+		term.restore()
+		if detached {
+			fmt.Fprintln(stderr)
+		}
+		return 0, err
+	}
+	term.restore()
 	select {
 	case res := <-wait.Result:
 		if res.Error != nil && res.Error.Message != "" {
-			return fmt.Errorf("%s", res.Error.Message)
+			return 0, fmt.Errorf("%s", res.Error.Message)
 		}
-		return exitWith(int(res.StatusCode))
+		return int(res.StatusCode), nil
 	case err := <-wait.Error:
-		return err
+		return 0, err
+	}
+}
+
+// pipeSession copies a hijacked session until its output ends: stdin to
+// it (filtered for the detach keys with a TTY), its output to ours (raw
+// with a TTY, demultiplexed without). It reports a detach.
+func pipeSession(h client.HijackedResponse, tty, stdin bool, keys []byte) (detached bool, err error) {
+	detach := make(chan struct{})
+	if stdin {
+		go func() {
+			var in io.Reader = os.Stdin
+			if tty {
+				in = newDetachReader(os.Stdin, keys, func() { close(detach) })
+			}
+			_, _ = io.Copy(h.Conn, in)
+			_ = h.CloseWrite() // stdin's end, not the session's
+		}()
+	}
+	copied := make(chan error, 1)
+	go func() {
+		var err error
+		if tty {
+			_, err = io.Copy(stdout, h.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(stdout, stderr, h.Reader)
+		}
+		copied <- err
+	}()
+	select {
+	case <-detach:
+		return true, nil
+	case err := <-copied:
+		if err == io.EOF {
+			err = nil
+		}
+		return false, err
 	}
 }
 
@@ -312,27 +374,38 @@ func remoteExec(c *cli.Context, api *client.Client) error {
 	if err := needArgs(c, 2, -1); err != nil {
 		return err
 	}
-	if c.Bool("tty") || c.Bool("interactive") {
-		return fmt.Errorf("exec -i/-t through --host: %w (use the docker CLI with DOCKER_HOST for interactive sessions)", errdefs.ErrNotImplemented)
-	}
 	ref, cmd := c.Args().First(), c.Args().Tail()
+	tty, stdin := c.Bool("tty"), c.Bool("interactive")
+	keys, err := parseDetachKeys(c.String("detach-keys"))
+	if err != nil {
+		return err
+	}
 	ex, err := api.ExecCreate(c.Context, ref, client.ExecCreateOptions{
 		Cmd: cmd, Env: c.StringSlice("env"), WorkingDir: c.String("workdir"), User: c.String("user"), Privileged: c.Bool("privileged"),
-		AttachStdout: !c.Bool("detach"), AttachStderr: !c.Bool("detach"),
+		TTY: tty, AttachStdin: stdin && !c.Bool("detach"), AttachStdout: !c.Bool("detach"), AttachStderr: !c.Bool("detach"),
 	})
 	if err != nil {
 		return err
 	}
 	if c.Bool("detach") {
-		_, err := api.ExecStart(c.Context, ex.ID, client.ExecStartOptions{Detach: true})
+		_, err := api.ExecStart(c.Context, ex.ID, client.ExecStartOptions{Detach: true, TTY: tty})
 		return err
 	}
-	att, err := api.ExecAttach(c.Context, ex.ID, client.ExecAttachOptions{})
+	att, err := api.ExecAttach(c.Context, ex.ID, client.ExecAttachOptions{TTY: tty})
 	if err != nil {
 		return err
 	}
 	defer att.Close()
-	if _, err := stdcopy.StdCopy(stdout, stderr, att.Reader); err != nil && err != io.EOF {
+	term, err := setupTerminal(c.Context, tty, func(w, h uint16) {
+		_, _ = api.ExecResize(context.WithoutCancel(c.Context), ex.ID, client.ExecResizeOptions{Width: uint(w), Height: uint(h)})
+	})
+	if err != nil {
+		return err
+	}
+	defer term.restore()
+	detached, err := pipeSession(att.HijackedResponse, tty, stdin, keys)
+	term.restore()
+	if err != nil || detached {
 		return err
 	}
 	res, err := api.ExecInspect(c.Context, ex.ID, client.ExecInspectOptions{})
