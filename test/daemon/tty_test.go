@@ -3,7 +3,13 @@
 package daemon
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -71,5 +77,68 @@ func TestDockerTTY(t *testing.T) {
 	}
 	if out := d.mustDocker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "t1"); out != "exited 7\n" {
 		t.Errorf("after exit 7: %q", out)
+	}
+}
+
+// TestServerDetachKeys: a client that sends the detach sequence down a TTY
+// attach (the docker CLI filters it itself; other clients rely on the
+// daemon, as with dockerd) ends its session, and the container lives on.
+func TestServerDetachKeys(t *testing.T) {
+	d := startDaemon(t)
+	d.mustDocker("create", "-it", "--name", "sd", "--network", "none", "busybox", "sh")
+	d.mustDocker("start", "sd")
+	for _, tc := range []struct{ query, keys string }{{"", "\x10\x11"}, {"&detachKeys=ctrl-a", "\x01"}} {
+		conn, err := net.Dial("unix", d.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /v1.50/containers/sd/attach?stream=1&stdin=1&stdout=1%s HTTP/1.1\r\nHost: mgr\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", tc.query)
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("attach: %v %v", resp, err)
+		}
+		fmt.Fprint(conn, "echo hi-$((3+4))\r")
+		if _, err := readUntil(br, "hi-7", 10*time.Second); err != nil {
+			t.Fatalf("attach %q: %v", tc.query, err)
+		}
+		fmt.Fprint(conn, tc.keys)
+		if _, err := readUntil(br, "\x00never", 10*time.Second); !errors.Is(err, io.EOF) {
+			t.Errorf("after the detach keys %q the session did not end: %v", tc.keys, err)
+		}
+		conn.Close()
+		if out := d.mustDocker("inspect", "-f", "{{.State.Running}}", "sd"); out != "true\n" {
+			t.Fatalf("after detaching: running = %q", out)
+		}
+	}
+}
+
+// readUntil reads r until want appears, EOF, or the timeout.
+func readUntil(r *bufio.Reader, want string, timeout time.Duration) (string, error) {
+	type res struct {
+		s   string
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		var b strings.Builder
+		for {
+			c, err := r.ReadByte()
+			if err != nil {
+				done <- res{b.String(), err}
+				return
+			}
+			b.WriteByte(c)
+			if strings.Contains(b.String(), want) {
+				done <- res{b.String(), nil}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-time.After(timeout):
+		return "", fmt.Errorf("no %q within %s", want, timeout)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/detachkeys"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
 
@@ -39,7 +40,7 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		keys, err := parseDetachKeys(c.String("detach-keys"))
+		keys, err := detachkeys.Parse(c.String("detach-keys"))
 		if err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func pipeStream(ctx context.Context, stream *shimapi.Stream, stdin, tty bool, ke
 		go func() {
 			var in io.Reader = os.Stdin
 			if tty {
-				in = newDetachReader(os.Stdin, keys, func() { close(detached) })
+				in = detachkeys.NewReader(os.Stdin, keys, func() { close(detached) })
 			}
 			_, _ = io.Copy(stream, in)
 			_ = stream.CloseStdin()
@@ -135,7 +136,7 @@ var attachCommand = &cli.Command{
 		if !ctr.Running() {
 			return fmt.Errorf("you cannot attach to a stopped container, start it first")
 		}
-		keys, err := parseDetachKeys(c.String("detach-keys"))
+		keys, err := detachkeys.Parse(c.String("detach-keys"))
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/manager/internal/engine"
 	"github.com/berthrun/berth/runtime/signalname"
 )
@@ -61,7 +62,7 @@ var startCommand = &cli.Command{
 			if err != nil {
 				return err
 			}
-			keys, err := parseDetachKeys(c.String("detach-keys"))
+			keys, err := detachkeys.Parse(c.String("detach-keys"))
 			if err != nil {
 				return err
 			}

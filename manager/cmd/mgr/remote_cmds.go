@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
 
@@ -181,7 +182,7 @@ func remoteRun(c *cli.Context, api *client.Client) error {
 		fmt.Fprintln(stdout, id)
 		return nil
 	}
-	keys, err := parseDetachKeys(c.String("detach-keys"))
+	keys, err := detachkeys.Parse(c.String("detach-keys"))
 	if err != nil {
 		return err
 	}
@@ -246,7 +247,7 @@ func pipeSession(h client.HijackedResponse, tty, stdin bool, keys []byte) (detac
 		go func() {
 			var in io.Reader = os.Stdin
 			if tty {
-				in = newDetachReader(os.Stdin, keys, func() { close(detach) })
+				in = detachkeys.NewReader(os.Stdin, keys, func() { close(detach) })
 			}
 			_, _ = io.Copy(h.Conn, in)
 			_ = h.CloseWrite() // stdin's end, not the session's
@@ -376,7 +377,7 @@ func remoteExec(c *cli.Context, api *client.Client) error {
 	}
 	ref, cmd := c.Args().First(), c.Args().Tail()
 	tty, stdin := c.Bool("tty"), c.Bool("interactive")
-	keys, err := parseDetachKeys(c.String("detach-keys"))
+	keys, err := detachkeys.Parse(c.String("detach-keys"))
 	if err != nil {
 		return err
 	}

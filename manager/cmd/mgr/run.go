@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/manager/internal/engine"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 )
@@ -45,7 +46,7 @@ var runCommand = &cli.Command{
 			fmt.Println(ctr.ID)
 			return nil
 		}
-		keys, err := parseDetachKeys(c.String("detach-keys"))
+		keys, err := detachkeys.Parse(c.String("detach-keys"))
 		if err != nil {
 			return err
 		}
@@ -148,7 +149,7 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 		go func() {
 			var in io.Reader = os.Stdin
 			if ctr.Config.Tty {
-				in = newDetachReader(os.Stdin, keys, func() { close(detached) })
+				in = detachkeys.NewReader(os.Stdin, keys, func() { close(detached) })
 			}
 			_, _ = io.Copy(stream, in)
 			if !ctr.Config.Tty {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/container"
+	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/runtime/signalname"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
@@ -313,6 +314,13 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	stdin := boolParam(r, "stdin") && c.Config.OpenStdin
+	q := r.URL.Query()
+	wantOut := !q.Has("stdout") || boolParam(r, "stdout")
+	wantErr := !q.Has("stderr") || boolParam(r, "stderr")
+	keys, err := sessionDetachKeys(q.Get("detachKeys"))
+	if err != nil {
+		return err
+	}
 	stream, err := s.e.Containers.Attach(context.WithoutCancel(r.Context()), c, stdin)
 	if err != nil {
 		return err
@@ -322,10 +330,7 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		stream.Close()
 		return err
 	}
-	q := r.URL.Query()
-	wantOut := !q.Has("stdout") || boolParam(r, "stdout")
-	wantErr := !q.Has("stderr") || boolParam(r, "stderr")
-	pipeSession(conn, br, stream, c.Config.Tty, stdin, wantOut, wantErr, nil)
+	pipeSession(conn, br, stream, session{tty: c.Config.Tty, stdin: stdin, out: wantOut, err: wantErr, detachKeys: keys}, nil)
 	return nil
 }
 
@@ -350,17 +355,44 @@ func (s *Server) attachUnstartable(w http.ResponseWriter, r *http.Request, c *co
 	return nil
 }
 
+// session is what a hijacked attach or exec session carries.
+type session struct {
+	tty, stdin bool
+	out, err   bool   // the client wants stdout, stderr
+	detachKeys []byte // with tty and stdin: typed, they end the session
+}
+
+// sessionDetachKeys parses a client's detach keys (docker's default when
+// none are given).
+func sessionDetachKeys(v string) ([]byte, error) {
+	if v == "" {
+		v = detachkeys.Default
+	}
+	keys, err := detachkeys.Parse(v)
+	if err != nil {
+		return nil, invalidf("%v", err)
+	}
+	return keys, nil
+}
+
 // pipeSession copies a shim stream to a hijacked connection (framed unless
 // tty) and, with stdin, the connection's bytes to the stream, until the
 // process exits; then it closes both. Half-closing the connection is not
-// hanging up: output goes on. onExit, if set, gets the exit status before
-// the connection closes.
-func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, tty, stdin, wantOut, wantErr bool, onExit func(*shimapi.ExitStatus)) {
+// hanging up: output goes on. With a TTY the detach keys end the session
+// as its input's end does, the process living on: the docker CLI filters
+// them itself, other clients rely on the daemon (as with dockerd). onExit,
+// if set, gets the exit status before the connection closes.
+func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, ss session, onExit func(*shimapi.ExitStatus)) {
 	defer conn.Close()
 	defer stream.Close()
-	if stdin {
+	tty := ss.tty
+	if ss.stdin {
 		go func() {
-			_, _ = io.Copy(stream, br)
+			in := br
+			if tty && len(ss.detachKeys) > 0 {
+				in = detachkeys.NewReader(br, ss.detachKeys, func() {})
+			}
+			_, _ = io.Copy(stream, in)
 			if tty {
 				// A TTY session ends with its input; the process lives on.
 				conn.Close()
@@ -372,10 +404,10 @@ func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, 
 	}
 	out := &muxWriter{w: conn, raw: tty}
 	var stdout, stderr io.Writer
-	if wantOut {
+	if ss.out {
 		stdout = streamWriter{out, streamStdout}
 	}
-	if wantErr {
+	if ss.err {
 		stderr = streamWriter{out, streamStderr}
 	}
 	st, err := stream.Copy(stdout, stderr)

@@ -21,6 +21,7 @@ type execSession struct {
 	containerID string
 	opts        container.ExecOptions
 	attachStdin bool
+	detachKeys  []byte // filtered from a TTY session's input: they end it
 	attachOut   bool
 	attachErr   bool
 
@@ -111,6 +112,11 @@ func (s *Server) createExec(w http.ResponseWriter, r *http.Request) error {
 	if req.ConsoleSize != nil {
 		e.size = &[2]uint16{uint16(req.ConsoleSize[1]), uint16(req.ConsoleSize[0])}
 	}
+	keys, err := sessionDetachKeys(req.DetachKeys)
+	if err != nil {
+		return err
+	}
+	e.detachKeys = keys
 	s.execs.add(e)
 	return writeJSON(w, http.StatusCreated, common.IDResponse{ID: e.id})
 }
@@ -172,7 +178,7 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) error {
 		e.finish(nil)
 		return err
 	}
-	pipeSession(conn, br, stream, e.opts.Tty, e.attachStdin, true, true, e.finish)
+	pipeSession(conn, br, stream, session{tty: e.opts.Tty, stdin: e.attachStdin, out: true, err: true, detachKeys: e.detachKeys}, e.finish)
 	return nil
 }
 
