@@ -69,10 +69,19 @@ func TestMgrClient(t *testing.T) {
 	if out := d.mustDocker("ps", "-aq"); out != "" {
 		t.Errorf("containers after mgr --host rm: %q", out)
 	}
-	// No client mode: a clear refusal, not a local action.
+	// No client mode: a clear refusal, not a local action, and never the
+	// container verb of the same name (volume rm is not rm).
 	if out, err := mgr("volume", "ls"); exitCode(err) != 125 || !strings.Contains(out, "not available through a daemon") {
 		t.Errorf("volume ls through --host: exit %d, %q", exitCode(err), out)
 	}
+	d.mustDocker("create", "--name", "db", "--network", "none", "busybox", "true")
+	if out, err := mgr("volume", "rm", "-f", "db"); exitCode(err) != 125 || !strings.Contains(out, "mgr volume rm is not available") {
+		t.Errorf("volume rm through --host: exit %d, %q", exitCode(err), out)
+	}
+	if out := d.mustDocker("ps", "-aq", "--filter", "name=db"); out == "" {
+		t.Errorf("mgr --host volume rm -f db removed the container db")
+	}
+	d.mustDocker("rm", "db")
 	// MGR_HOST works like --host; a dead daemon is a clear error.
 	if out, err := d.mgrClient("--host", "unix://"+d.dir+"/nobody.sock", "ps"); exitCode(err) != 125 || !strings.Contains(out, "cannot connect to the mgr daemon") {
 		t.Errorf("ps against no daemon: exit %d, %q", exitCode(err), out)

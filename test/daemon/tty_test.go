@@ -5,6 +5,7 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,6 +111,62 @@ func TestServerDetachKeys(t *testing.T) {
 		if out := d.mustDocker("inspect", "-f", "{{.State.Running}}", "sd"); out != "true\n" {
 			t.Fatalf("after detaching: running = %q", out)
 		}
+	}
+}
+
+// TestExecDetachKeepsRunning: an exec -it session a client leaves with the
+// detach keys keeps its process, and exec inspect says it is running (not
+// exited with -1).
+func TestExecDetachKeepsRunning(t *testing.T) {
+	d := startDaemon(t)
+	d.mustDocker("run", "-d", "--name", "ed", "--network", "none", "busybox", "sleep", "300")
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", d.socket)
+	}}}
+	resp, err := hc.Post("http://mgr/v1.50/containers/ed/exec", "application/json",
+		strings.NewReader(`{"Cmd": ["sh"], "Tty": true, "AttachStdin": true, "AttachStdout": true, "AttachStderr": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID string `json:"Id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if err != nil || created.ID == "" {
+		t.Fatalf("exec create: %v %+v", err, created)
+	}
+	conn, err := net.Dial("unix", d.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"Detach": false, "Tty": true}`
+	fmt.Fprintf(conn, "POST /v1.50/exec/%s/start HTTP/1.1\r\nHost: mgr\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", created.ID, len(body), body)
+	br := bufio.NewReader(conn)
+	if r, err := http.ReadResponse(br, nil); err != nil || r.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("exec start: %v %v", r, err)
+	}
+	fmt.Fprint(conn, "echo in-$((5*5))\r")
+	if _, err := readUntil(br, "in-25", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, "\x10\x11")
+	if _, err := readUntil(br, "\x00never", 10*time.Second); !errors.Is(err, io.EOF) {
+		t.Fatalf("the exec session did not end on the detach keys: %v", err)
+	}
+	resp, err = hc.Get("http://mgr/v1.50/exec/" + created.ID + "/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Running  bool
+		ExitCode *int
+	}
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil || !st.Running || st.ExitCode != nil {
+		t.Errorf("exec inspect after detaching: %+v %v, want running without an exit code", st, err)
 	}
 }
 

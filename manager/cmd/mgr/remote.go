@@ -55,8 +55,10 @@ func clientFlags() []cli.Flag {
 }
 
 // routeRemote wraps the action of every command, subcommands included: in
-// client mode it runs the remote version (top-level commands in
-// remoteActions) or refuses.
+// client mode it runs the remote version of the command path that was
+// invoked (remoteActions) or refuses. A command shared by two paths (run
+// and container run) is wrapped twice; the outer wrapper decides, from
+// the path it was invoked by.
 func routeRemote(cmds []*cli.Command) {
 	for _, cmd := range cmds {
 		if localOnly[cmd.Name] {
@@ -66,15 +68,17 @@ func routeRemote(cmds []*cli.Command) {
 		if cmd.Action == nil {
 			continue
 		}
-		local, remote, name := cmd.Action, remoteActions[cmd.Name], cmd.Name
+		local := cmd.Action
 		cmd.Action = func(c *cli.Context) error {
 			// No other command has a flag of this name: the lookup finds
 			// the global one.
 			if c.String("host") == "" {
 				return local(c)
 			}
-			if remote == nil || c.Command.FullName() != name {
-				return fmt.Errorf("mgr %s is not available through a daemon (--host/MGR_HOST) yet: run it on the daemon's host without --host, or use the docker CLI with DOCKER_HOST: %w", c.Command.FullName(), errdefs.ErrNotImplemented)
+			path := commandPath(c)
+			remote := remoteActions[path]
+			if remote == nil {
+				return fmt.Errorf("mgr %s is not available through a daemon (--host/MGR_HOST) yet: run it on the daemon's host without --host, or use the docker CLI with DOCKER_HOST: %w", path, errdefs.ErrNotImplemented)
 			}
 			api, err := dialDaemon(c)
 			if err != nil {
@@ -84,6 +88,18 @@ func routeRemote(cmds []*cli.Command) {
 			return daemonError(remote(c, api))
 		}
 	}
+}
+
+// commandPath is the command as invoked: "run", "volume rm". (urfave/cli's
+// FullName is the command's own name only.)
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil && ctx.Command.Name != "" && (ctx.App == nil || ctx.Command.Name != ctx.App.Name) {
+			names = append([]string{ctx.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // dialDaemon makes the API client from the global client flags.

@@ -182,11 +182,7 @@ func remoteRun(c *cli.Context, api *client.Client) error {
 		fmt.Fprintln(stdout, id)
 		return nil
 	}
-	keys, err := detachkeys.Parse(c.String("detach-keys"))
-	if err != nil {
-		return err
-	}
-	code, err := attachThrough(c.Context, api, id, cfg, keys)
+	code, err := attachThrough(c.Context, api, id, cfg, c.String("detach-keys"))
 	if err != nil {
 		return err
 	}
@@ -197,8 +193,14 @@ func remoteRun(c *cli.Context, api *client.Client) error {
 // daemon as the docker CLI does: attach (stdin with -i), register the wait,
 // start; with -t a raw terminal, resizes and detach keys. It returns the
 // container's status, or 0 after a detach.
-func attachThrough(ctx context.Context, api *client.Client, id string, cfg container.Config, keys []byte) (int, error) {
-	att, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: cfg.OpenStdin, Stdout: true, Stderr: true})
+func attachThrough(ctx context.Context, api *client.Client, id string, cfg container.Config, detachKeys string) (int, error) {
+	// The daemon filters the keys too (for clients that do not): both
+	// must know the same ones.
+	keys, err := detachkeys.Parse(detachKeys)
+	if err != nil {
+		return 0, err
+	}
+	att, err := api.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: cfg.OpenStdin, Stdout: true, Stderr: true, DetachKeys: detachKeys})
 	if err != nil {
 		return 0, err
 	}
@@ -384,6 +386,7 @@ func remoteExec(c *cli.Context, api *client.Client) error {
 	ex, err := api.ExecCreate(c.Context, ref, client.ExecCreateOptions{
 		Cmd: cmd, Env: c.StringSlice("env"), WorkingDir: c.String("workdir"), User: c.String("user"), Privileged: c.Bool("privileged"),
 		TTY: tty, AttachStdin: stdin && !c.Bool("detach"), AttachStdout: !c.Bool("detach"), AttachStderr: !c.Bool("detach"),
+		DetachKeys: c.String("detach-keys"),
 	})
 	if err != nil {
 		return err

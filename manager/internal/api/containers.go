@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ctypes "github.com/moby/moby/api/types/container"
@@ -386,6 +387,11 @@ func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, 
 	defer conn.Close()
 	defer stream.Close()
 	tty := ss.tty
+	// After a TTY client leaves (detach keys, or its input's end) an exec
+	// session keeps reading its process's output into the void until the
+	// exit, so that exec inspect tells the truth; an attach session to the
+	// container just ends.
+	client := &leavableWriter{w: conn, outlive: onExit != nil}
 	if ss.stdin {
 		go func() {
 			in := br
@@ -395,14 +401,17 @@ func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, 
 			_, _ = io.Copy(stream, in)
 			if tty {
 				// A TTY session ends with its input; the process lives on.
+				client.leave()
 				conn.Close()
-				stream.Close()
+				if onExit == nil {
+					stream.Close()
+				}
 				return
 			}
 			_ = stream.CloseStdin()
 		}()
 	}
-	out := &muxWriter{w: conn, raw: tty}
+	out := &muxWriter{w: client, raw: tty}
 	var stdout, stderr io.Writer
 	if ss.out {
 		stdout = streamWriter{out, streamStdout}
@@ -410,11 +419,44 @@ func pipeSession(conn io.ReadWriteCloser, br io.Reader, stream *shimapi.Stream, 
 	if ss.err {
 		stderr = streamWriter{out, streamStderr}
 	}
-	st, err := stream.Copy(stdout, stderr)
+	st, _ := stream.Copy(stdout, stderr)
 	if onExit != nil {
 		onExit(st)
 	}
-	_ = err
+}
+
+// leavableWriter writes to a client until it has left; then it discards
+// the output if the session is to outlive its client (exec), else it
+// fails the copy (attach).
+type leavableWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	outlive bool
+	gone    bool
+}
+
+func (l *leavableWriter) leave() {
+	l.mu.Lock()
+	l.gone = true
+	l.mu.Unlock()
+}
+
+func (l *leavableWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	gone := l.gone
+	l.mu.Unlock()
+	if gone {
+		if l.outlive {
+			return len(p), nil
+		}
+		return 0, io.ErrClosedPipe
+	}
+	n, err := l.w.Write(p)
+	if err != nil && l.outlive {
+		l.leave() // a client that hung up is gone too
+		return len(p), nil
+	}
+	return n, err
 }
 
 func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request) error {
