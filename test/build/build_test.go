@@ -388,3 +388,22 @@ func TestCopyChmod(t *testing.T) {
 		t.Errorf("symbolic --chmod\n%s", r)
 	}
 }
+
+// TestContextSymlinkEscape: a link in the build context that points out of
+// it (to /) is resolved inside the context: COPY through it finds nothing
+// rather than the host's files.
+func TestContextSymlinkEscape(t *testing.T) {
+	t.Parallel()
+	m := newMgr(t)
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY hostroot/etc/os-release /leak\n"})
+	if err := os.Symlink("/", filepath.Join(ctx, "hostroot")); err != nil {
+		t.Fatal(err)
+	}
+	r := m.run("build", "-t", "escape:1", ctx)
+	if r.code != 1 || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("COPY through a link to /: want not found\n%s", r)
+	}
+	if r := m.run("image", "inspect", "escape:1"); r.code == 0 {
+		t.Errorf("an image was tagged from the escaping COPY")
+	}
+}

@@ -115,6 +115,7 @@ var daemonCommand = &cli.Command{
 			_ = hs.Close()
 		case <-c.Context.Done():
 			log.Info("shutting down (containers keep running under their shims)")
+			_ = srv.Close() // ends the streams that would hold Shutdown (events)
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 10*time.Second)
 			err = hs.Shutdown(ctx)
 			cancel()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/moby/api/types/jsonstream"
 
 	"github.com/berthrun/berth/manager/internal/archive"
@@ -52,10 +53,13 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) error {
 	if opts.Labels, err = jsonStringMap(q.Get("labels")); err != nil {
 		return invalidf("labels: %v", err)
 	}
-	if err := os.MkdirAll(filepath.Join(s.e.RunRoot, "build"), 0o700); err != nil {
+	// Under the data root, not the runtime root: /run is memory, and a
+	// context may be large.
+	ctxRoot := filepath.Join(s.e.Root, "build-contexts")
+	if err := os.MkdirAll(ctxRoot, 0o700); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(s.e.RunRoot, "build"), "context-")
+	dir, err := os.MkdirTemp(ctxRoot, "context-")
 	if err != nil {
 		return err
 	}
@@ -64,7 +68,10 @@ func (s *Server) buildImage(w http.ResponseWriter, r *http.Request) error {
 		return invalidf("unpack the build context: %v", err)
 	}
 	opts.ContextDir = dir
-	opts.Dockerfile = filepath.Join(dir, dockerfile)
+	// A Dockerfile that is a link is followed inside the context only.
+	if opts.Dockerfile, err = securejoin.SecureJoin(dir, dockerfile); err != nil {
+		return invalidf("dockerfile %q: %v", dockerfile, err)
+	}
 
 	ps := &progressStream{w: w}
 	out := buildOutput{ps}

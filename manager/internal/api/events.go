@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -38,9 +39,20 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	flush := http.NewResponseController(w).Flush
 	_ = flush()
 	follow := sel.Until.IsZero() || sel.Until.After(time.Now())
+	// A follower ends when its client leaves or the server closes (the
+	// http server's Shutdown waits for handlers, it does not cancel them).
+	ctx, stop := context.WithCancel(r.Context())
+	defer stop()
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 	// Past the 200 an error (the client left, mostly) can only end the
 	// stream.
-	_ = s.e.Events.Read(r.Context(), sel, follow, func(m eventtypes.Message) error {
+	_ = s.e.Events.Read(ctx, sel, follow, func(m eventtypes.Message) error {
 		if err := jsonEncode(w, m); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 
@@ -91,8 +92,7 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 	}
 	var matches []source
 	for _, s := range r.srcs {
-		clean := path.Clean("/" + filepath.ToSlash(s))
-		found, err := filepath.Glob(filepath.Join(root, clean))
+		found, err := globIn(root, s)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", r.verb, s, err)
 		}
@@ -160,6 +160,39 @@ func (bd *build) copy(ctx context.Context, st *stage, r copyRequest) error {
 	}()
 	defer pr.Close()
 	return bd.commit(ctx, st, createdBy, pr, false)
+}
+
+// globIn finds the sources a COPY pattern names under root (the context,
+// or an image's filesystem), with symlinks in their directories resolved
+// inside root: a context or image link to / must not copy the host's files.
+// The last element is taken as it is (a link is copied as a link).
+func globIn(root, pattern string) ([]string, error) {
+	clean := path.Clean("/" + filepath.ToSlash(pattern))
+	dir, base := path.Split(clean)
+	if !strings.ContainsAny(dir, `*?[\`) {
+		d, err := securejoin.SecureJoin(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		return filepath.Glob(filepath.Join(d, base))
+	}
+	// Patterns in directory names: glob, then keep what stays inside.
+	found, err := filepath.Glob(filepath.Join(root, clean))
+	if err != nil {
+		return nil, err
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range found {
+		d, err := filepath.EvalSymlinks(filepath.Dir(m))
+		if rel, rerr := filepath.Rel(realRoot, d); err == nil && rerr == nil && filepath.IsLocal(rel) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // hashSources is the content identity of what a COPY copies.

@@ -48,7 +48,7 @@ func (j *Journal) Record(typ events.Type, action events.Action, id string, attrs
 		return
 	}
 	if fi, err := os.Stat(j.path); err == nil && fi.Size() > maxSize {
-		_ = os.Rename(j.path, j.path+".1")
+		j.rotate()
 	}
 	// One write with O_APPEND: lines from concurrent processes never mix.
 	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -57,6 +57,24 @@ func (j *Journal) Record(typ events.Type, action events.Action, id string, attrs
 	}
 	defer f.Close()
 	_, _ = f.Write(append(line, '\n'))
+}
+
+// rotate makes the full journal the .1 file, once: processes that saw it
+// full at the same moment take a lock and look again, so a second rename
+// cannot push the fresh file over the history.
+func (j *Journal) rotate() {
+	lock, err := os.OpenFile(j.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
+	if fi, err := os.Stat(j.path); err == nil && fi.Size() > maxSize {
+		_ = os.Rename(j.path, j.path+".1")
+	}
 }
 
 // Filter selects events: by time (zero: unbounded) and by match.
@@ -90,19 +108,35 @@ func (j *Journal) Read(ctx context.Context, f Filter, follow bool, send func(eve
 	if _, err := readFrom(j.path+".1", 0, f, send); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	// The current file stays open while it is followed: when the journal
+	// rotates, what was appended to it since the last look (by processes
+	// that opened it before the rename too) is read before moving on.
+	var cur *os.File
 	var off int64
-	var ino uint64
+	defer func() {
+		if cur != nil {
+			cur.Close()
+		}
+	}()
 	for {
-		if fi, err := os.Stat(j.path); err == nil {
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Ino != ino {
-				ino, off = st.Ino, 0 // rotated (or created): a new file from its start
+		if cur == nil {
+			if file, err := os.Open(j.path); err == nil {
+				cur, off = file, 0
 			}
-			if fi.Size() > off {
-				n, err := readFrom(j.path, off, f, send)
-				if err != nil {
+		}
+		if cur != nil {
+			n, err := readLines(cur, off, f, send)
+			if err != nil {
+				return err
+			}
+			off = n
+			if rotated(cur, j.path) {
+				if _, err := readLines(cur, off, f, send); err != nil {
 					return err
 				}
-				off = n
+				cur.Close()
+				cur = nil
+				continue
 			}
 		}
 		if !f.Until.IsZero() && time.Now().After(f.Until) {
@@ -116,6 +150,16 @@ func (j *Journal) Read(ctx context.Context, f Filter, follow bool, send func(eve
 	}
 }
 
+// rotated reports whether path no longer names the open file.
+func rotated(open *os.File, path string) bool {
+	a, err1 := open.Stat()
+	b, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil {
+		return err2 != nil && errors.Is(err2, fs.ErrNotExist)
+	}
+	return !os.SameFile(a, b)
+}
+
 // readFrom sends the complete lines of path from offset off on and
 // returns the offset after the last complete line.
 func readFrom(path string, off int64, f Filter, send func(events.Message) error) (int64, error) {
@@ -124,14 +168,18 @@ func readFrom(path string, off int64, f Filter, send func(events.Message) error)
 		return off, err
 	}
 	defer file.Close()
-	if _, err := file.Seek(off, io.SeekStart); err != nil {
-		return off, err
-	}
-	r := bufio.NewReader(file)
+	return readLines(file, off, f, send)
+}
+
+// readLines sends the complete lines of file from offset off on and
+// returns the offset after the last complete line; a line still being
+// written waits for the next read.
+func readLines(file *os.File, off int64, f Filter, send func(events.Message) error) (int64, error) {
+	r := bufio.NewReader(io.NewSectionReader(file, off, 1<<62))
 	for {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
-			return off, nil // EOF, or a line still being written: later
+			return off, nil
 		}
 		off += int64(len(line))
 		var m events.Message

@@ -12,9 +12,9 @@ import (
 // One MASQUERADE rule per network, as docker keeps one per bridge: traffic
 // from the subnet to anywhere else leaves with the host's address. The
 // bridge plugin's ipMasq builds a chain per container instead, a dozen
-// iptables runs per start and stop. This checks the rule once per boot: a
-// marker in the data root records the boot it was ensured in, since the
-// check alone is an iptables run (~4 ms) per container start. Like docker,
+// iptables runs per start and stop. This checks the rule once per boot and
+// network namespace: a marker in the data root records where it was
+// ensured, since the check alone is an iptables run (~4 ms) per start. Like docker,
 // which sets its rules when it starts, a rule flushed by hand comes back at
 // the next boot or with `network rm` and create.
 
@@ -36,7 +36,7 @@ func iptables(ctx context.Context, op string, rule []string) error {
 // ensureMasquerade adds the network's rule unless it is there, at most
 // once per boot (markerDir holds the markers).
 func ensureMasquerade(ctx context.Context, n *Network, markerDir string) error {
-	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	boot := ruleEpoch()
 	marker := filepath.Join(markerDir, markerName(n))
 	if len(boot) > 0 {
 		if have, err := os.ReadFile(marker); err == nil && string(have) == string(boot) {
@@ -56,6 +56,20 @@ func ensureMasquerade(ctx context.Context, n *Network, markerDir string) error {
 		_ = os.WriteFile(marker, boot, 0o600) // without it the next start checks again
 	}
 	return nil
+}
+
+// ruleEpoch names where and when a rule was ensured: this boot and this
+// network namespace (iptables rules live in one); "" when unknown.
+func ruleEpoch() []byte {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return nil
+	}
+	ns, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return nil
+	}
+	return append(boot, ns...)
 }
 
 // markerName is the network's rule marker: its name and subnets.
