@@ -225,6 +225,13 @@ func TestExecAndTools(t *testing.T) {
 		if got := readFile(t, out); got != id[:12]+"\n" {
 			t.Errorf("file copied out: %q, want the hostname %s", got, id[:12])
 		}
+		// A link is copied as a link (docker cp without -L).
+		m.Must("exec", "tools", "ln", "-s", "/etc/hostname", "/tmp/link")
+		link := filepath.Join(m.Dir, "link-out")
+		m.Must("cp", "tools:/tmp/link", link)
+		if target, err := os.Readlink(link); err != nil || target != "/etc/hostname" {
+			t.Errorf("cp of a link: %q %v, want a link to /etc/hostname", target, err)
+		}
 	})
 	t.Run("port", func(t *testing.T) {
 		if !hasCommand("port") {

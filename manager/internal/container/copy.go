@@ -34,11 +34,10 @@ func (s *Service) withRoot(ctx context.Context, c *Container, fn func(root strin
 func (s *Service) PathStat(ctx context.Context, c *Container, path string) (ctypes.PathStat, error) {
 	var st ctypes.PathStat
 	err := s.withRoot(ctx, c, func(root string) error {
-		parent, err := securejoin.SecureJoin(root, filepath.Dir(filepath.Clean("/"+path)))
+		p, err := entryPath(root, path)
 		if err != nil {
 			return err
 		}
-		p := filepath.Join(parent, filepath.Base(filepath.Clean("/"+path)))
 		fi, err := os.Lstat(p)
 		if err != nil {
 			return fmt.Errorf("could not find the file %s in container %s: %w", path, c.Name, errdefs.ErrNotFound)
@@ -52,11 +51,23 @@ func (s *Service) PathStat(ctx context.Context, c *Container, path string) (ctyp
 	return st, err
 }
 
+// entryPath is path inside root as docker cp sees it: links in its
+// directories resolve inside root (never on the host), the last element is
+// the entry itself (a link is copied as a link, as docker cp does
+// without -L).
+func entryPath(root, path string) (string, error) {
+	clean := filepath.Clean("/" + path)
+	parent, err := securejoin.SecureJoin(root, filepath.Dir(clean))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(parent, filepath.Base(clean)), nil
+}
+
 // CopyFrom writes a tar of path inside c to w, its top entry named top.
-// Symlinks in path resolve inside the container, never on the host.
 func (s *Service) CopyFrom(ctx context.Context, c *Container, path, top string, w io.Writer) error {
 	return s.withRoot(ctx, c, func(root string) error {
-		p, err := securejoin.SecureJoin(root, path)
+		p, err := entryPath(root, path)
 		if err != nil {
 			return err
 		}
