@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -72,4 +73,36 @@ func TestEvents(t *testing.T) {
 	if err != nil || res != "evd\nlive\n" {
 		t.Errorf("mgr events: %v %q, want evd and live", err, res)
 	}
+}
+
+// TestShutdownWithStreams: SIGTERM ends a daemon cleanly (status 0) while
+// clients follow its events and a container's logs: the streams end with
+// it instead of holding the shutdown until its deadline.
+func TestShutdownWithStreams(t *testing.T) {
+	d := startDaemon(t)
+	d.mustDocker("run", "-d", "--name", "talker", "--network", "none", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done")
+	var followers []*exec.Cmd
+	for _, args := range [][]string{{"events"}, {"logs", "-f", "talker"}} {
+		cmd := exec.Command(dockerBinary, args...)
+		cmd.Env = d.dockerEnv()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		followers = append(followers, cmd)
+	}
+	defer func() {
+		for _, f := range followers {
+			_ = f.Process.Kill()
+			_ = f.Wait()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // the streams are open
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-d.exited
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("daemon exited %d on SIGTERM with streams open, want 0:\n%s", code, d.log)
+	}
+	d.spawn() // for the cleanup, which removes the container through it
 }

@@ -518,7 +518,9 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
 	out := &muxWriter{w: w, raw: c.Config.Tty, fl: func() { _ = rc.Flush() }}
-	err = s.e.Containers.Logs(r.Context(), c, o, func(e container.LogEntry) error {
+	ctx, stop := s.streamContext(r)
+	defer stop()
+	err = s.e.Containers.Logs(ctx, c, o, func(e container.LogEntry) error {
 		if !until.IsZero() && e.Time.After(until) {
 			return nil
 		}

@@ -39,17 +39,8 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	flush := http.NewResponseController(w).Flush
 	_ = flush()
 	follow := sel.Until.IsZero() || sel.Until.After(time.Now())
-	// A follower ends when its client leaves or the server closes (the
-	// http server's Shutdown waits for handlers, it does not cancel them).
-	ctx, stop := context.WithCancel(r.Context())
+	ctx, stop := s.streamContext(r)
 	defer stop()
-	go func() {
-		select {
-		case <-s.ctx.Done():
-			stop()
-		case <-ctx.Done():
-		}
-	}()
 	// Past the 200 an error (the client left, mostly) can only end the
 	// stream.
 	_ = s.e.Events.Read(ctx, sel, follow, func(m eventtypes.Message) error {
@@ -59,4 +50,19 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 		return flush()
 	})
 	return nil
+}
+
+// streamContext is the context of a long-lived stream (events, logs -f):
+// it ends when the client leaves or the server closes, since the http
+// server's Shutdown waits for handlers and does not cancel them.
+func (s *Server) streamContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, stop := context.WithCancel(r.Context())
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			stop()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, stop
 }
