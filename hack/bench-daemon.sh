@@ -61,7 +61,10 @@ wait_socket() {
 mkdir -p "$work/cni"
 mgr_env() { env MGR_ROOT="$work/mgr/r" MGR_RUNROOT="$work/mgr/rr" MGR_CONFIG="$work/mgr/c" MGR_PULL=never MGR_CNI_CONFIG_DIR="$work/cni" "$@"; }
 mgr_env "$top/bin/mgr" load -q -i "$work/busybox.tar" >/dev/null
-mgr_env "$top/bin/mgr" daemon --host "unix://$work/mgr.sock" >"$work/mgr-daemon.log" 2>&1 &
+# Not through the mgr_env function: in the background it would run in a
+# subshell, and $! (what cleanup stops) would be that subshell, not mgr.
+env MGR_ROOT="$work/mgr/r" MGR_RUNROOT="$work/mgr/rr" MGR_CONFIG="$work/mgr/c" MGR_PULL=never MGR_CNI_CONFIG_DIR="$work/cni" \
+	"$top/bin/mgr" daemon --host "unix://$work/mgr.sock" >"$work/mgr-daemon.log" 2>&1 &
 mgr_pid=$!
 wait_socket "$work/mgr.sock" "$mgr_pid" "$work/mgr-daemon.log"
 contenders=(embedded api)

@@ -60,8 +60,9 @@ func (s *shim) exec(ctx context.Context, conn *net.UnixConn, br *bufio.Reader, r
 	opts := process.ExecOpts{ProcessFile: base + ".json", PidFile: base + ".pid"}
 	masterCh := make(chan *os.File, 1)
 	var err error
+	var console *stdio.ConsoleSocket
 	if proc.Terminal {
-		console, err := stdio.ListenConsole(base + ".sock")
+		console, err = stdio.ListenConsole(base + ".sock")
 		if err != nil {
 			replyErr(conn, err)
 			return
@@ -112,6 +113,11 @@ func (s *shim) exec(ctx context.Context, conn *net.UnixConn, br *bufio.Reader, r
 	}
 	exitCh := s.reaper.Wait(pid)
 	removeFiles()
+	if console != nil {
+		// The console has arrived: its socket goes now, not when the
+		// session ends (clients that saw the exit may look for leftovers).
+		console.Close()
+	}
 	if proc.Terminal {
 		ep.stdin = ep.master
 		ep.copy(s, ep.master, api.FrameStdout)
