@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,6 +69,23 @@ func TestMgrClient(t *testing.T) {
 	}
 	if out := d.mustDocker("ps", "-aq"); out != "" {
 		t.Errorf("containers after mgr --host rm: %q", out)
+	}
+	// build: the context goes to the daemon's builder.
+	bctx := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bctx, "Dockerfile"), []byte("FROM busybox\nARG X=1\nRUN echo built-$X > /b\nCMD [\"cat\", \"/b\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := must("build", "-t", "remote:1", "--build-arg", "X=7", bctx); !strings.Contains(out, "Successfully tagged remote:1") {
+		t.Errorf("build through the daemon:\n%s", out)
+	}
+	if out := must("run", "--rm", "--network", "none", "remote:1"); out != "built-7\n" {
+		t.Errorf("run of the image built through the daemon: %q", out)
+	}
+	if err := os.WriteFile(filepath.Join(bctx, "Dockerfile"), []byte("FROM busybox\nRUN exit 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := mgr("build", bctx); exitCode(err) != 4 || !strings.Contains(out, "returned a non-zero code: 4") {
+		t.Errorf("failing build through the daemon: exit %d\n%s", exitCode(err), out)
 	}
 	// No client mode: a clear refusal, not a local action, and never the
 	// container verb of the same name (volume rm is not rm).

@@ -36,13 +36,9 @@ var buildCommand = &cli.Command{
 		if err := needArgs(c, 1, 1); err != nil {
 			return cli.Exit(err.Error(), exitBuildFailed)
 		}
-		args, err := keyValues(c.StringSlice("build-arg"), true)
+		args, labels, err := buildKeyValues(c)
 		if err != nil {
-			return cli.Exit(err.Error(), exitBuildFailed)
-		}
-		labels, err := keyValues(c.StringSlice("label"), false)
-		if err != nil {
-			return cli.Exit(err.Error(), exitBuildFailed)
+			return err
 		}
 		e, err := openEngine(c)
 		if err != nil {
@@ -78,6 +74,18 @@ var buildCommand = &cli.Command{
 		}
 		return nil
 	},
+}
+
+// buildKeyValues parses --build-arg and --label, failing as docker build
+// fails (status 1).
+func buildKeyValues(c *cli.Context) (args, labels map[string]string, err error) {
+	if args, err = keyValues(c.StringSlice("build-arg"), true); err != nil {
+		return nil, nil, cli.Exit(err.Error(), exitBuildFailed)
+	}
+	if labels, err = keyValues(c.StringSlice("label"), false); err != nil {
+		return nil, nil, cli.Exit(err.Error(), exitBuildFailed)
+	}
+	return args, labels, nil
 }
 
 // keyValues parses KEY=VALUE flags; with fromEnv a bare KEY takes its

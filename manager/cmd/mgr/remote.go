@@ -38,6 +38,7 @@ var remoteActions = map[string]func(c *cli.Context, api *client.Client) error{
 	"logs":    remoteLogs,
 	"inspect": remoteInspect,
 	"exec":    remoteExec,
+	"build":   remoteBuild,
 }
 
 // localOnly are commands that never go to a daemon: the daemon itself,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,9 +14,11 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	ctypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthrun/berth/manager/internal/archive"
 	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/manager/internal/errdefs"
@@ -417,4 +420,60 @@ func remoteExec(c *cli.Context, api *client.Client) error {
 		return err
 	}
 	return exitWith(res.ExitCode)
+}
+
+// remoteBuild sends the context directory as a tar to the daemon's
+// classic builder and prints its output; the daemon applies .dockerignore.
+func remoteBuild(c *cli.Context, api *client.Client) error {
+	if err := needArgs(c, 1, 1); err != nil {
+		return cli.Exit(err.Error(), exitBuildFailed)
+	}
+	dir := c.Args().First()
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return cli.Exit(fmt.Sprintf("unable to prepare context: path %q not found or not a directory", dir), exitBuildFailed)
+	}
+	dockerfile := "Dockerfile"
+	if f := c.String("file"); f != "" {
+		rel, err := filepath.Rel(dir, f)
+		if err != nil || !filepath.IsLocal(rel) {
+			return cli.Exit(fmt.Sprintf("the Dockerfile (%s) must be inside the build context (%s) through --host", f, dir), exitBuildFailed)
+		}
+		dockerfile = rel
+	}
+	args, labels, err := buildKeyValues(c)
+	if err != nil {
+		return err
+	}
+	buildArgs := map[string]*string{}
+	for k, v := range args {
+		buildArgs[k] = &v
+	}
+	network := c.String("network")
+	ctxTar := archive.Tar(dir, ".")
+	defer ctxTar.Close()
+	res, err := api.ImageBuild(c.Context, ctxTar, client.ImageBuildOptions{
+		Tags: c.StringSlice("tag"), Dockerfile: dockerfile, BuildArgs: buildArgs, Labels: labels, Target: c.String("target"),
+		NoCache: c.Bool("no-cache"), PullParent: c.Bool("pull"), SuppressOutput: c.Bool("quiet"), Remove: true, NetworkMode: network,
+	})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if m.Error != nil {
+			code := m.Error.Code
+			if code == 0 {
+				code = exitBuildFailed
+			}
+			return cli.Exit(m.Error.Message, code)
+		}
+		fmt.Fprint(stdout, m.Stream)
+	}
 }
