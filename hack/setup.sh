@@ -38,8 +38,23 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# No package may start its service here (docker.io's dockerd would make
+	# docker0 and iptables chains on the host; the bench runs private ones):
+	# Debian's invoke-rc.d and deb-systemd-invoke obey policy-rc.d. On a
+	# machine with systemd the services stay enabled for the next boot.
+	policy=/usr/sbin/policy-rc.d made_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made_policy=1
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	if [ -n "$made_policy" ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
 else
 	log "system packages present"
 fi
