@@ -113,14 +113,9 @@ func (s *Server) diskUsage(ctx context.Context) (*diskUsage, error) {
 	}
 	du := &diskUsage{Images: []imagetypes.Summary{}, Containers: []ctypes.Summary{}, Volumes: []voltypes.Volume{}, BuildCache: []struct{}{}}
 	users := map[string]int{}
-	volUsers := map[string]int64{}
+	volUsers := volumeRefs(ctrs)
 	for _, c := range ctrs {
 		users[c.Config.Image.String()]++
-		for _, m := range c.Config.Mounts {
-			if m.Type == "volume" {
-				volUsers[m.Name]++
-			}
-		}
 		sum := containerSummary(c, s.args(ctx, c))
 		sum.SizeRw = s.e.Containers.DiskUsage(c)
 		du.Containers = append(du.Containers, sum)

@@ -9,6 +9,7 @@ import (
 
 	voltypes "github.com/moby/moby/api/types/volume"
 
+	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/manager/internal/volume"
 )
@@ -43,7 +44,7 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var used map[string]bool
+	var used map[string]int64
 	if len(f["dangling"]) > 0 {
 		if used, err = s.usedVolumes(r.Context()); err != nil {
 			return err
@@ -58,31 +59,36 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// usedVolumes is the set of volumes some container mounts.
-func (s *Server) usedVolumes(ctx context.Context) (map[string]bool, error) {
+// usedVolumes counts, per volume, the containers that mount it.
+func (s *Server) usedVolumes(ctx context.Context) (map[string]int64, error) {
 	list, err := s.e.Containers.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]bool{}
+	return volumeRefs(list), nil
+}
+
+// volumeRefs counts, per volume, the containers of list that mount it.
+func volumeRefs(list []*container.Container) map[string]int64 {
+	refs := map[string]int64{}
 	for _, c := range list {
 		for _, m := range c.Config.Mounts {
 			if m.Type == "volume" {
-				used[m.Name] = true
+				refs[m.Name]++
 			}
 		}
 	}
-	return used, nil
+	return refs
 }
 
 // matchVolume applies the name, label, driver and dangling filters of
 // `volume ls` (used: the volumes in use, needed for dangling only).
-func matchVolume(v *volume.Volume, f map[string][]string, used map[string]bool) bool {
+func matchVolume(v *volume.Volume, f map[string][]string, used map[string]int64) bool {
 	if ds := f["driver"]; len(ds) > 0 && !slices.Contains(ds, "local") {
 		return false
 	}
 	for _, d := range f["dangling"] {
-		if want := d == "true" || d == "1"; used[v.Name] == want {
+		if dangling := d == "true" || d == "1"; (used[v.Name] == 0) != dangling {
 			return false
 		}
 	}
