@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hack/bench-build.sh: `mgr build` of one small Dockerfile, cold and warm,
 # beside `podman build`, `buildah bud` and `docker build` (classic builder,
-# a private dockerd: hack/lib-peers.sh) where installed, as ratios.
+# a private dockerd: hack/lib-bench.sh) where installed, as ratios.
 # Called by hack/bench.sh; runs alone too.
 #
 # The Dockerfile (FROM busybox, two RUNs, a COPY, ENV, WORKDIR, CMD) is
@@ -17,8 +17,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-30}
-# shellcheck source=hack/lib-peers.sh
-. "$top/hack/lib-peers.sh"
+# shellcheck source=hack/lib-bench.sh
+. "$top/hack/lib-bench.sh"
 cold_runs=$((runs < 5 ? runs : 5))
 work=$(mktemp -d /tmp/berth-bench-build.XXXXXX)
 podman_cmd=()
@@ -34,9 +34,6 @@ cleanup() {
 trap cleanup EXIT
 
 [ -x "$top/bin/mgr" ] && [ -x "$top/bin/shim" ] || { echo "bin/mgr or bin/shim missing: run make build" >&2; exit 1; }
-now_ns() { date +%s%N; }
-median_ms() { sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m/1e6}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 ctx=$work/context
 mkdir -p "$ctx"
@@ -70,7 +67,7 @@ if command -v buildah >/dev/null; then
 		buildah_cmd=()
 	fi
 fi
-# docker: a private dockerd (hack/lib-peers.sh), classic builder.
+# docker: a private dockerd (hack/lib-bench.sh), classic builder.
 if private_dockerd_start "$work/dockerd" && DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker load -q -i "$work/busybox.tar" >/dev/null; then
 	tools+=(docker)
 fi
@@ -119,7 +116,7 @@ for t in "${tools[@]}"; do
 	if [ "$t" != mgr ]; then
 		rw=$(ratio "$mw" "$w")
 		line+="   mgr/$t cold = $(ratio "$mc" "$c"), warm = $rw"
-		[ "$t" = podman ] && line+=" (goal <= 0.5: $(awk -v r="$rw" 'BEGIN{print (r <= 0.5) ? "met" : "MISSED"}'))"
+		[ "$t" = podman ] && line+=" (goal <= 0.5: $(verdict "$rw" 0.5))"
 	fi
 	echo "$line"
 done

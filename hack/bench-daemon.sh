@@ -22,8 +22,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-30}
 work=$(mktemp -d /tmp/berth-bench-daemon.XXXXXX)
 docker_cli=/usr/local/bin/docker
-# shellcheck source=hack/lib-peers.sh
-. "$top/hack/lib-peers.sh"
+# shellcheck source=hack/lib-bench.sh
+. "$top/hack/lib-bench.sh"
 mgr_pid=
 podman_cmd=()
 cleanup() {
@@ -41,10 +41,6 @@ trap cleanup EXIT
 
 [ -x "$top/bin/mgr" ] && [ -x "$top/bin/shim" ] || { echo "bin/mgr or bin/shim missing: run make build" >&2; exit 1; }
 [ -x "$docker_cli" ] || { echo "  $docker_cli missing: the daemon figures need the docker CLI; skipped"; exit 0; }
-now_ns() { date +%s%N; }
-median_ms() { sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m/1e6}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-verdict() { awk -v r="$1" -v g="$2" 'BEGIN{print (r <= g) ? "met" : "MISSED"}'; }
 # wait_socket SOCKET PID LOG: until the docker CLI gets an answer there
 wait_socket() {
 	for _ in $(seq 1 150); do

@@ -10,8 +10,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=$1 dir=$2
-# shellcheck source=hack/lib-peers.sh
-. "$top/hack/lib-peers.sh"
+# shellcheck source=hack/lib-bench.sh
+. "$top/hack/lib-bench.sh"
 
 [ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] || { echo "bench-netns.sh: not in a private network namespace" >&2; exit 1; }
 mount -t tmpfs tmpfs /var/lib
@@ -35,9 +35,9 @@ once() {
 for name in mgr podman; do once "$name" >/dev/null; done # warm-up: bridges, chains
 for _ in $(seq 1 "$runs"); do
 	for name in mgr podman; do
-		t0=$(date +%s%N)
+		t0=$(now_ns)
 		once "$name" >/dev/null
-		t1=$(date +%s%N)
+		t1=$(now_ns)
 		echo "$name $((t1 - t0))"
 	done
 done

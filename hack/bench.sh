@@ -28,8 +28,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${BENCH_RUNS:-30}
-# shellcheck source=hack/lib-peers.sh
-. "$top/hack/lib-peers.sh"
+# shellcheck source=hack/lib-bench.sh
+. "$top/hack/lib-bench.sh"
 podman_cmd=() net_podman=()
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 cleanup() {
@@ -65,7 +65,6 @@ done
 jq '.ociVersion="1.0.2" | .process.terminal=false | .process.args=["true"]' \
 	"$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 
-now_ns() { date +%s%N; }
 
 # bench_conflist BRIDGE SUBNET GATEWAY: mgr's default network (cni-config/)
 # on a bench-only bridge and subnet, so the bench measures what users get
@@ -79,10 +78,6 @@ bench_conflist() {
 # drop_masquerade SUBNET: the rule mgr keeps for a bench network.
 drop_masquerade() {
 	while iptables -w -t nat -D POSTROUTING -s "$1" ! -d "$1" -m comment --comment "mgr masquerade bridge" -j MASQUERADE 2>/dev/null; do :; done
-}
-
-median_ms() { # reads ns values, prints the median in ms with one decimal
-	sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m/1e6}'
 }
 
 declare -A samples
@@ -105,7 +100,7 @@ base=$(printf '%s' "${samples[rt]}" | median_ms)
 printf '  %-6s %8s ms\n' rt "$base"
 for name in "${order[@]:1}"; do
 	m=$(printf '%s' "${samples[$name]}" | median_ms)
-	ratio=$(awk -v a="$base" -v b="$m" 'BEGIN{printf "%.2f", a/b}')
+	ratio=$(ratio "$base" "$m")
 	printf '  %-6s %8s ms   rt/%s = %s\n' "$name" "$m" "$name" "$ratio"
 done
 
@@ -165,8 +160,8 @@ for m in "${mems[@]}"; do
 		printf '  %-24s RSS %6s   PSS %6s\n' "$name" "$rss" "$pss"
 	else
 		printf '  %-24s RSS %6s   PSS %6s   shim/%s RSS = %s, PSS = %s\n' "$name" "$rss" "$pss" "$name" \
-			"$(awk -v a="$base_rss" -v b="$rss" 'BEGIN{printf "%.2f", a/b}')" \
-			"$(awk -v a="$base_pss" -v b="$pss" 'BEGIN{printf "%.2f", a/b}')"
+			"$(ratio "$base_rss" "$rss")" \
+			"$(ratio "$base_pss" "$pss")"
 	fi
 done
 printf '  budget: 4096 KiB RSS per shim: %s\n' "$([ "$base_rss" -le 4096 ] && echo met || echo MISSED)"
@@ -206,7 +201,7 @@ b=$(printf '%s' "${starts[bare]}" | median_ms)
 s=$(printf '%s' "${starts[shim]}" | median_ms)
 printf '  %-24s %8s ms\n' "rt run -d" "$b"
 printf '  %-24s %8s ms   shim/bare = %s, shim adds %s ms\n' "shim --start (rt)" "$s" \
-	"$(awk -v a="$s" -v b="$b" 'BEGIN{printf "%.2f", a/b}')" "$(awk -v a="$s" -v b="$b" 'BEGIN{printf "%.1f", a-b}')"
+	"$(ratio "$s" "$b")" "$(awk -v a="$s" -v b="$b" 'BEGIN{printf "%.1f", a-b}')"
 
 # ---------------------------------------------------------------- pull
 # A 5-layer image (busybox + 4 x 10 MiB of random data, gzip'd; ~43 MB)
@@ -339,7 +334,7 @@ for name in "${tools[@]}"; do
 	case $name in
 	skopeo | podman)
 		line+=$(printf '   mgr pull/%s: time %s, RSS %s' "$name" \
-			"$(awk -v a="$bt" -v b="$t" 'BEGIN{printf "%.2f", a/b}')" "$(awk -v a="$bm" -v b="$m" 'BEGIN{printf "%.2f", a/b}')")
+			"$(ratio "$bt" "$t")" "$(ratio "$bm" "$m")")
 		;;
 	esac
 	echo "$line"
@@ -372,7 +367,7 @@ fi
 #   podman run             `podman run --rm --network none busybox true`
 #                          (cgroupfs, file events, temp --root/--runroot)
 #   docker run             `docker run --rm --network none busybox true`
-#                          against a private dockerd (hack/lib-peers.sh)
+#                          against a private dockerd (hack/lib-bench.sh)
 #                          when Debian's docker.io is installed
 # Then 50 detached containers (`run -d ... sleep 1000`) started by 50
 # processes at once, timed until every one returned, and removed with one
@@ -425,7 +420,7 @@ mgr_at run rm -f "$sid" >/dev/null
 podman_cmd=()
 private_podman "$mw/podman" "$mw/busybox.tar" && podman_cmd=("${PODMAN[@]}")
 podman_run_flags=(--network none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
-# docker: a private dockerd (hack/lib-peers.sh) when docker.io is installed.
+# docker: a private dockerd (hack/lib-bench.sh) when docker.io is installed.
 docker_ok=
 if private_dockerd_start "$mw/dockerd" && DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker load -q -i "$mw/busybox.tar" >/dev/null; then
 	docker_ok=1
@@ -459,8 +454,6 @@ declare -A mlabel=([rt]="rt run (bundle)" [rt-mgrspec]="rt run (mgr's spec)" [mg
 	[podman]="podman run --network none" [docker]="docker run --network none")
 declare -A mmed
 for name in "${contenders[@]}"; do mmed[$name]=$(printf '%s' "${msamples[$name]}" | median_ms); done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-verdict() { awk -v r="$1" -v g="$2" 'BEGIN{print (r <= g) ? "met" : "MISSED"}'; }
 echo
 echo "== mgr run --rm busybox true (median of $runs runs, alternating)"
 for name in "${contenders[@]}"; do
@@ -595,10 +588,10 @@ echo "== network: mgr run --rm busybox true, bridge vs none (median of $runs run
 printf '  %-34s %8s ms\n' "mgr run (bridge: ADD + DEL)" "$nb"
 printf '  %-34s %8s ms\n' "mgr run --network none" "$nn"
 printf '  bridge adds %s ms per container (goal <= 50: %s); bridge/none = %s\n' "$added" \
-	"$(awk -v a="$added" 'BEGIN{print (a <= 50) ? "met" : "MISSED"}')" \
-	"$(awk -v a="$nb" -v b="$nn" 'BEGIN{printf "%.2f", a/b}')"
+	"$(verdict "$added" 50)" \
+	"$(ratio "$nb" "$nn")"
 if [ -n "${nmed[podman]:-}" ]; then
-	r=$(awk -v a="$nb" -v b="${nmed[podman]}" 'BEGIN{printf "%.2f", a/b}')
+	r=$(ratio "$nb" "${nmed[podman]}")
 	printf '  %-34s %8s ms   mgr(bridge)/podman(none) = %s\n' "podman run --network none" "${nmed[podman]}" "$r"
 	echo "  (podman with --network none: the bound from below; its default network follows)"
 else
@@ -612,15 +605,15 @@ if [ ${#net_podman[@]} -gt 0 ] && command -v unshare >/dev/null; then
 	if [ -s "$nw/ns.txt" ]; then
 		nm=$(awk '$1=="mgr"{print $2}' "$nw/ns.txt" | median_ms)
 		np=$(awk '$1=="podman"{print $2}' "$nw/ns.txt" | median_ms)
-		r=$(awk -v a="$nm" -v b="$np" 'BEGIN{printf "%.2f", a/b}')
+		r=$(ratio "$nm" "$np")
 		echo "  in a private network namespace (podman's bridge, iptables rules and CNI files stay there):"
 		printf '  %-34s %8s ms\n' "mgr run (bridge)" "$nm"
 		printf '  %-34s %8s ms   mgr(bridge)/podman(default network) = %s (goal <= 0.5: %s)\n' "podman run (default network)" "$np" "$r" \
-			"$(awk -v r="$r" 'BEGIN{print (r <= 0.5) ? "met" : "MISSED"}')"
+			"$(verdict "$r" 0.5)"
 	fi
 fi
 # docker's default network is docker0 plus iptables chains: shared host
-# state, which the private dockerd of hack/lib-peers.sh does not create.
+# state, which the private dockerd of hack/lib-bench.sh does not create.
 echo "  docker: its default bridge (docker0, iptables chains) is shared host state; skipped"
 net_bench_cleanup
 

@@ -1,6 +1,9 @@
-# hack/lib-peers.sh: private instances of the peers the benchmarks compare
-# against, sourced by hack/bench*.sh. Each keeps its state under a
-# directory of the caller's and shares none with the host.
+# hack/lib-bench.sh: what the bench scripts (hack/bench*.sh) share: the
+# measuring helpers, and private instances of the peers they compare
+# against, each keeping its state under a directory of the caller's and
+# sharing none with the host.
+#
+#   now_ns, median_ms (ns values on stdin), ratio A B, verdict RATIO GOAL
 #
 #   private_podman DIR TAR      sets PODMAN (an array: podman with its roots
 #                               under DIR, cgroupfs, file events) and loads
@@ -12,6 +15,11 @@
 #                               DOCKERD_HOST (unix://DIR/d.sock); 1 if it
 #                               cannot run here
 #   private_dockerd_stop        stops dockerd, then containerd
+
+now_ns() { date +%s%N; }
+median_ms() { sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m/1e6}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN{print (r <= g) ? "met" : "MISSED"}'; }
 
 PODMAN=()
 
