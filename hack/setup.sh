@@ -23,14 +23,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian packages, by what needs them:
-#   build:        gcc, make, pkg-config, libseccomp-dev (cgo: nsenter, seccomp)
+#   build:        gcc, libc6-dev, make, pkg-config, libseccomp-dev (cgo: nsenter,
+#                 seccomp; rt links them statically)
 #   test rootfs:  busybox-static
 #   peers:        runc, crun, conmon (conformance and bench compare against them)
 #   images:       docker-registry (local test registry), apache2-utils (htpasswd)
 #   containers:   catatonit (the init that --init mounts into containers)
 #   networking:   iptables (portmap, masquerade, firewall plugins)
 #   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq iproute2 procps hyperfine file git ca-certificates)
+packages=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}" "${bench_peers[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
