@@ -38,8 +38,13 @@ type LaunchOptions struct {
 	LogMaxFiles int
 	// Stdin keeps a pipe to the container's stdin open for attach clients.
 	Stdin bool
-	// Start starts the container right after creating it.
+	// Start starts the container in the runtime call that creates it
+	// (`run --detach`: one runtime process less than create + start).
 	Start bool
+	// HoldOutput keeps the container's output until the first attach,
+	// which gets it all: with Start, a client attaching after the launch
+	// still sees everything (a foreground run).
+	HoldOutput bool
 	// ExitCommand runs after the container exited and the shim wound
 	// down (the manager's cleanup); empty for none.
 	ExitCommand []string
@@ -68,6 +73,9 @@ func (o LaunchOptions) Args() []string {
 	}
 	if o.Start {
 		args = append(args, "--start")
+	}
+	if o.HoldOutput {
+		args = append(args, "--hold-output")
 	}
 	if len(o.ExitCommand) > 0 {
 		args = append(args, "--exit-command", o.ExitCommand[0])

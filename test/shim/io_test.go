@@ -354,3 +354,70 @@ func TestRuntimes(t *testing.T) {
 		})
 	}
 }
+
+// A container started by the launch (--start: the runtime's `run --detach`)
+// with --hold-output keeps its output for the first attach, even one that
+// comes after it exited: all of both streams, then its exit status; the
+// shim waits for that client before it goes. Without the hold, output
+// nobody attached for goes only to the log.
+func TestStartHoldsOutputForFirstAttach(t *testing.T) {
+	t.Parallel()
+	const script = `echo to-out; echo to-err >&2; yes line | head -n 50000; exit 7`
+	for _, name := range []string{"rt", "runc", "crun"} {
+		for _, hold := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/hold=%v", name, hold), func(t *testing.T) {
+				t.Parallel()
+				c := newCtr(t, name, withShell(script))
+				c.opts.Start, c.opts.HoldOutput = true, hold
+				ctx := ctxT(t)
+				c.launch(ctx)
+				if !c.launched.Started {
+					t.Fatalf("launch with Start reported %+v", c.launched)
+				}
+				if !hold {
+					waitGone(c.launched.ShimPid)
+					if entries := readLog(t, c.opts.LogPath); len(entries) < 50002 {
+						t.Fatalf("log has %d entries, want all 50002 lines", len(entries))
+					}
+					return
+				}
+				// The container exits long before this attach.
+				if !poll(10*time.Second, func() bool {
+					st, err := c.client.State(ctx)
+					return err == nil && st.Status == api.StatusStopped
+				}) {
+					t.Fatal("container did not exit")
+				}
+				if !alive(c.launched.ShimPid) {
+					t.Fatal("shim went away before the held output's client came")
+				}
+				s, err := c.client.Attach(ctx, api.AttachOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				var out, errOut syncBuf
+				ex, err := s.Copy(&out, &errOut)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ex.ExitCode != 7 {
+					t.Errorf("exit %+v, want 7", ex)
+				}
+				want := "to-out\n" + strings.Repeat("line\n", 50000)
+				if out.String() != want {
+					t.Errorf("stdout: %d bytes, want %d (first line %q)", len(out.String()), len(want), strings.SplitN(out.String(), "\n", 2)[0])
+				}
+				if errOut.String() != "to-err\n" {
+					t.Errorf("stderr %q", errOut.String())
+				}
+				if !waitGone(c.launched.ShimPid) {
+					t.Error("shim did not exit after its client got the output")
+				}
+				if c.runtimeKnows() {
+					t.Error("runtime state left")
+				}
+			})
+		}
+	}
+}

@@ -125,11 +125,18 @@ type CreateOpts struct {
 	PidFile       string
 	ConsoleSocket string // tty: where the runtime sends the pty master
 	Stdio         Stdio  // no tty: the container's stdio
+	// Start starts the container in the same runtime call (`run
+	// --detach`): one runtime process less than create and start.
+	Start bool
 }
 
-// Create runs `create --bundle B --pid-file P [--console-socket S] ID`.
+// Create runs `create --bundle B --pid-file P [--console-socket S] ID`, or
+// `run --detach ...` with o.Start.
 func (r *Runtime) Create(ctx context.Context, id string, o CreateOpts) error {
 	args := []string{"create", "--bundle", o.Bundle, "--pid-file", o.PidFile}
+	if o.Start {
+		args = []string{"run", "--detach", "--bundle", o.Bundle, "--pid-file", o.PidFile}
+	}
 	if o.ConsoleSocket != "" {
 		args = append(args, "--console-socket", o.ConsoleSocket)
 	}

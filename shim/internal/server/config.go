@@ -25,6 +25,10 @@ type Config struct {
 	LogMaxFiles int
 	Stdin       bool
 	Start       bool
+	// HoldOutput keeps the init's output until the first attach client
+	// (which gets it all): a container started by the launch (Start)
+	// before its client could attach loses none.
+	HoldOutput bool
 	// ExitCommand runs once the container has exited and the shim has
 	// wound down (conmon's --exit-command): the manager's cleanup.
 	ExitCommand []string
@@ -45,7 +49,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: shim --id ID --bundle DIR --state-dir DIR [options]\n\n"+
 			"Holds one container: creates it through the OCI runtime, keeps its stdio,\n"+
-			"records its exit. Prints one JSON line once the container is created.\n"+
+			"records its exit. Prints one JSON line once the container is created (or started).\n"+
 			"The control protocol is documented in shim/api/PROTOCOL.md.\n\n")
 		fs.PrintDefaults()
 	}
@@ -58,7 +62,8 @@ func ParseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.Int64Var(&c.LogMaxSize, "log-max-size", 0, "rotate the log before it grows over this many bytes (0: never)")
 	fs.IntVar(&c.LogMaxFiles, "log-max-files", 1, "log files kept, the current one included")
 	fs.BoolVar(&c.Stdin, "stdin", false, "keep the container's stdin open for attach clients")
-	fs.BoolVar(&c.Start, "start", false, "start the container right after creating it")
+	fs.BoolVar(&c.Start, "start", false, "start the container in the same runtime call as creating it (run --detach)")
+	fs.BoolVar(&c.HoldOutput, "hold-output", false, "keep the container's output until the first attach client, which gets it all")
 	var exitCmd string
 	var exitArgs stringList
 	fs.StringVar(&exitCmd, "exit-command", "", "program to run after the container exited and the shim wound down")

@@ -32,6 +32,14 @@ import (
 // process outside the container's pid namespace may hold its pipes open.
 const drainTimeout = 2 * time.Second
 
+// With --hold-output, up to holdLimit bytes of output wait for the first
+// attach client; past that the container's writes wait. After holdTimeout
+// without one (the client died), the output only goes to the log.
+const (
+	holdLimit   = 4 << 20
+	holdTimeout = 10 * time.Second
+)
+
 type shim struct {
 	cfg      *Config
 	log      *log.Logger
@@ -62,7 +70,7 @@ type shim struct {
 	createdAt time.Time
 	startedAt *time.Time
 	exit      *api.ExitStatus
-	exited    chan struct{} // closed once exit is recorded and the runtime state deleted
+	exited    chan struct{} // closed once the exit is recorded (exit.json written)
 }
 
 func (s *shim) path(name string) string { return filepath.Join(s.cfg.StateDir, name) }
@@ -72,6 +80,10 @@ func newShim(ctx context.Context, cfg *Config) (*shim, error) {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
 	s := &shim{cfg: cfg, hub: stdio.NewHub(), exited: make(chan struct{})}
+	if cfg.HoldOutput {
+		s.hub.Hold(holdLimit)
+		time.AfterFunc(holdTimeout, s.hub.Release)
+	}
 	lf, err := os.OpenFile(s.path(api.ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open shim log: %w", err)
@@ -114,18 +126,7 @@ func (s *shim) run(ctx context.Context, rep *reporter) int {
 		rep.report(api.LaunchResult{Error: err.Error()})
 		return 1
 	}
-	s.log.Printf("created pid=%d runtime=%s", s.pid, s.cfg.Runtime)
-	if s.cfg.Start {
-		if err := s.start(ctx); err != nil {
-			s.log.Printf("start: %v", err)
-			if derr := s.rt.Delete(ctx, s.cfg.ID, true); derr != nil {
-				s.log.Printf("delete: %v", derr)
-			}
-			s.abort()
-			rep.report(api.LaunchResult{Error: err.Error()})
-			return 1
-		}
-	}
+	s.log.Printf("%s pid=%d runtime=%s", s.status, s.pid, s.cfg.Runtime)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, unix.SIGHUP)
 	go func() {
@@ -182,7 +183,7 @@ func (s *shim) create(ctx context.Context) error {
 			return err
 		}
 	}
-	opts := process.CreateOpts{Bundle: s.cfg.Bundle, PidFile: s.path(api.InitPidFile)}
+	opts := process.CreateOpts{Bundle: s.cfg.Bundle, PidFile: s.path(api.InitPidFile), Start: s.cfg.Start}
 	var console *stdio.ConsoleSocket
 	type master struct {
 		f   *os.File
@@ -239,8 +240,12 @@ func (s *shim) create(ctx context.Context) error {
 		s.log.Printf("no oom counter: %v", err)
 		s.oom = nil
 	}
+	now := time.Now().UTC()
 	s.mu.Lock()
-	s.pid, s.status, s.createdAt = pid, api.StatusCreated, time.Now().UTC()
+	s.pid, s.status, s.createdAt = pid, api.StatusCreated, now
+	if s.cfg.Start {
+		s.status, s.startedAt = api.StatusRunning, &now
+	}
 	s.mu.Unlock()
 
 	if s.terminal {
@@ -316,8 +321,10 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 }
 
 // finish records the init's exit and winds the shim down: drain output,
-// OOM check, exit.json (atomically), runtime delete, answer waiters and
-// attach clients, remove the socket.
+// OOM check, exit.json (atomically), answer waiters and attach clients,
+// runtime delete, remove the socket. Clients learn the exit before the
+// runtime's delete, so their own teardown overlaps it; the shim is gone
+// (its socket closed) only once the runtime state is.
 func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	if !waitTimeout(&s.copies, drainTimeout) {
 		s.log.Printf("output still open %s after exit; closing it", drainTimeout)
@@ -343,9 +350,6 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 		s.log.Printf("record exit: %v", err)
 	}
 	s.log.Printf("exited pid=%d code=%d signal=%d oom=%v", e.Pid, code, sig, st.OOMKilled)
-	if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
-		s.log.Printf("delete: %v", err)
-	}
 	s.mu.Lock()
 	s.status, s.exit = api.StatusStopped, st
 	s.mu.Unlock()
@@ -363,6 +367,11 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	if s.logw != nil {
 		s.logw.Close()
 	}
+	if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
+		s.log.Printf("delete: %v", err)
+	}
+	// Held output waits for its client (bounded by holdTimeout).
+	<-s.hub.HoldEnded()
 	// Let waiters and attach clients get their answer, within bounds.
 	s.ln.Close()
 	if !waitTimeout(&s.conns, drainTimeout) {

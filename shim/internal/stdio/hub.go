@@ -19,10 +19,21 @@ type Chunk struct {
 // never blocks: a subscriber whose buffer is full is dropped (its channel is
 // closed and Dropped reports true), so a client that stops reading costs the
 // container nothing.
+//
+// A held hub (Hold) keeps its output until the first subscriber instead:
+// a container started before its client attached loses nothing.
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Sub]struct{}
 	closed bool
+
+	// hold: output kept for the first subscriber
+	holding   bool
+	held      []Chunk
+	heldBytes int
+	holdLimit int
+	holdEnded chan struct{} // closed when the hold ends
+	wake      *sync.Cond    // a publisher waiting for room in the hold
 }
 
 // Sub is one subscriber.
@@ -32,13 +43,59 @@ type Sub struct {
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
+func NewHub() *Hub {
+	h := &Hub{subs: map[*Sub]struct{}{}, holdEnded: make(chan struct{})}
+	h.wake = sync.NewCond(&h.mu)
+	close(h.holdEnded)
+	return h
+}
 
-// Subscribe adds a subscriber. On a closed hub, its channel is closed already.
-func (h *Hub) Subscribe() *Sub {
-	s := &Sub{C: make(chan Chunk, SubBuffer)}
+// Hold makes h keep what is published until the first subscriber, which
+// gets it all first. Past limit bytes Publish waits (so the process's
+// writes block) until that subscriber comes or Release is called.
+func (h *Hub) Hold(limit int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.holding || len(h.subs) > 0 || h.closed {
+		return
+	}
+	h.holding, h.holdLimit, h.holdEnded = true, limit, make(chan struct{})
+}
+
+// Release ends a hold that no subscriber ended: what was kept is dropped.
+func (h *Hub) Release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.endHold()
+}
+
+// HoldEnded is closed once h holds nothing for a first subscriber (at
+// once for a hub that never held).
+func (h *Hub) HoldEnded() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.holdEnded
+}
+
+func (h *Hub) endHold() {
+	if !h.holding {
+		return
+	}
+	h.holding, h.held, h.heldBytes = false, nil, 0
+	close(h.holdEnded)
+	h.wake.Broadcast()
+}
+
+// Subscribe adds a subscriber. On a closed hub, its channel is closed
+// already (after what a hold kept, for the first one).
+func (h *Hub) Subscribe() *Sub {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := &Sub{C: make(chan Chunk, SubBuffer+len(h.held))}
+	for _, c := range h.held {
+		s.C <- c
+	}
+	h.endHold()
 	if h.closed {
 		close(s.C)
 		return s
@@ -64,10 +121,18 @@ func (h *Hub) Dropped(s *Sub) bool {
 	return s.dropped
 }
 
-// Publish sends a copy of p to every subscriber.
+// Publish sends a copy of p to every subscriber (or keeps it, on hold).
 func (h *Hub) Publish(stream byte, p []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for h.holding && !h.closed && h.heldBytes > 0 && h.heldBytes+len(p) > h.holdLimit {
+		h.wake.Wait()
+	}
+	if h.holding && !h.closed {
+		h.held = append(h.held, Chunk{Stream: stream, Data: append([]byte(nil), p...)})
+		h.heldBytes += len(p)
+		return
+	}
 	if len(h.subs) == 0 || h.closed {
 		return
 	}
@@ -103,4 +168,5 @@ func (h *Hub) Close() {
 		close(s.C)
 	}
 	h.subs = nil
+	h.wake.Broadcast() // a held publisher gives up; what is held stays for the first subscriber
 }
