@@ -127,7 +127,14 @@ func startFailed(ctx context.Context, e *engine.Engine, ctr *container.Container
 // runAttached runs ctr in the foreground: stdio attached before it starts,
 // a raw terminal with -t, detach keys, and its exit status at the end.
 func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container, keys []byte) (int, error) {
-	if err := e.Containers.Prepare(ctx, ctr); err != nil {
+	// Without a terminal the container starts at once, its output held
+	// by the shim for the attach that follows; a terminal gets its size
+	// before the container starts.
+	prepare := e.Containers.Run
+	if ctr.Config.Tty {
+		prepare = e.Containers.Prepare
+	}
+	if err := prepare(ctx, ctr); err != nil {
 		return 0, startFailed(ctx, e, ctr, err)
 	}
 	stream, err := e.Containers.Attach(ctx, ctr, ctr.Config.OpenStdin)
@@ -140,9 +147,11 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 		return 0, err
 	}
 	defer term.restore()
-	if err := e.Containers.Start(ctx, ctr); err != nil {
-		term.restore()
-		return 0, startFailed(ctx, e, ctr, err)
+	if ctr.Config.Tty {
+		if err := e.Containers.Start(ctx, ctr); err != nil {
+			term.restore()
+			return 0, startFailed(ctx, e, ctr, err)
+		}
 	}
 	detached := make(chan struct{})
 	if ctr.Config.OpenStdin {

@@ -40,8 +40,34 @@ func (e *StartError) Error() string { return e.Msg }
 // cores cost a foreground run ~20 ms. Should the caller die, the next mgr
 // command that reads the container cleans up.
 func (s *Service) Prepare(ctx context.Context, c *Container) error {
-	return s.prepareRun(ctx, c, exitNone)
+	_, err := s.prepareRun(ctx, c, exitNone, launchCreate)
+	return err
 }
+
+// Run is Prepare and Start in one step: the shim's runtime call creates
+// and starts c (one runtime process less), and the shim holds c's output
+// for the first Attach, which the caller makes next. As with Prepare, the
+// caller waits for the exit and cleans up. A terminal wants Prepare,
+// Attach (with its size) and Start instead.
+func (s *Service) Run(ctx context.Context, c *Container) error {
+	started, err := s.prepareRun(ctx, c, exitNone, launchStartHeld)
+	if err != nil {
+		return err
+	}
+	if !started {
+		return fmt.Errorf("container %s was created already; start it: %w", c.Name, errdefs.ErrConflict)
+	}
+	return s.markRunning(ctx, c)
+}
+
+// How far the shim's launch takes a container.
+type launchMode int
+
+const (
+	launchCreate    launchMode = iota // created; Start starts it
+	launchStart                       // started (output to the log only until someone attaches)
+	launchStartHeld                   // started, output held for the first attach
+)
 
 // What the shim's exit command does.
 type onExit int
@@ -52,23 +78,24 @@ const (
 	exitRemove                // and remove the container (--rm, detached)
 )
 
-// prepareRun is Prepare with the shim's exit command chosen.
-func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit) error {
+// prepareRun is Prepare with the shim's exit command and launch mode
+// chosen; it reports whether the launch started c.
+func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mode launchMode) (bool, error) {
 	if c.Running() {
-		return fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
+		return false, fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
 	}
 	dir := s.runDir(c.ID)
 	if shimapi.Alive(ctx, dir) {
-		return nil // created earlier, shim waiting for start
+		return false, nil // created earlier, shim waiting for start
 	}
 	// A previous run's shim files would be mistaken for this run's.
 	for _, f := range []string{shimapi.ExitFile, shimapi.RuntimeLogFile, shimapi.InitPidFile, shimapi.SocketFile, shimapi.PidFile} {
 		_ = os.Remove(filepath.Join(dir, f))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return false, err
 	}
-	err := s.prepare(ctx, c, dir, exit)
+	err := s.prepare(ctx, c, dir, exit, mode)
 	if err != nil {
 		_ = s.unmountRootfs(c.ID)
 		_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
@@ -79,11 +106,12 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit) err
 			c.State.ExitCode = se.Code
 		}
 		_ = s.setState(ctx, c)
+		return false, err
 	}
-	return err
+	return mode != launchCreate, nil
 }
 
-func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit onExit) error {
+func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit onExit, mode launchMode) error {
 	img, err := s.images.Get(ctx, c.Config.Image.String())
 	if err != nil {
 		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
@@ -122,6 +150,8 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit on
 		LogMaxSize:  logMaxSize,
 		LogMaxFiles: logMaxFiles,
 		Stdin:       c.Config.OpenStdin,
+		Start:       mode != launchCreate,
+		HoldOutput:  mode == launchStartHeld,
 		ExitCommand: s.exitCommand(c.ID, exit),
 	})
 	if err != nil {
@@ -158,12 +188,20 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	if c.Config.AutoRemove {
 		exit = exitRemove
 	}
-	if err := s.prepareRun(ctx, c, exit); err != nil {
+	started, err := s.prepareRun(ctx, c, exit, launchStart)
+	if err != nil {
 		return err
 	}
-	if err := s.shim(c.ID).Start(ctx); err != nil {
-		return fmt.Errorf("start container %.12s: %w", c.ID, err)
+	if !started {
+		if err := s.shim(c.ID).Start(ctx); err != nil {
+			return fmt.Errorf("start container %.12s: %w", c.ID, err)
+		}
 	}
+	return s.markRunning(ctx, c)
+}
+
+// markRunning records that c's shim started it.
+func (s *Service) markRunning(ctx context.Context, c *Container) error {
 	c.State.Status = StatusRunning
 	c.State.StartedAt = time.Now().UTC()
 	c.State.FinishedAt = time.Time{}

@@ -130,9 +130,13 @@ func (s *Service) waitExit(ctx context.Context, c *Container, d time.Duration) (
 		}
 		return &shimapi.ExitStatus{ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, ExitedAt: c.State.FinishedAt}, nil
 	}
+	// The shim answers before it runs the runtime's delete: record the
+	// exit and tear down meanwhile, then wait for it to be gone, so the
+	// next step (remove, start again) does not race it.
+	err = s.reconcile(context.WithoutCancel(ctx), c)
 	s.waitShimGone(ctx, c.ID)
 	// Removed meanwhile (--rm): the exit is known all the same.
-	if err := s.reconcile(context.WithoutCancel(ctx), c); err != nil && !errors.Is(err, errRemoved) {
+	if err != nil && !errors.Is(err, errRemoved) {
 		return nil, err
 	}
 	return exit, nil
