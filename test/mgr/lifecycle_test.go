@@ -42,6 +42,14 @@ func TestLifecycleVerbs(t *testing.T) {
 		}
 		m.Must("rm", "c1")
 
+		// start -a of a created container: started in the shim's launch,
+		// its output held for the attach, its exit status mgr's
+		m.Must("create", "--name", "c3", "busybox", "sh", "-c", "echo out-a; echo err-a >&2; exit 4")
+		if res := m.Run("start", "-a", "c3"); res.Code != 4 || res.Stdout != "out-a\n" || !strings.Contains(res.Stderr, "err-a") {
+			t.Errorf("start -a: %s, want exit 4 with out-a and err-a", res)
+		}
+		m.Must("rm", "c3")
+
 		// a container that never started is removable too
 		m.Must("create", "--name", "c2", "busybox", "true")
 		if res := m.Run("rm", "c2"); res.Code != 0 || strings.TrimSpace(res.Stdout) != "c2" {

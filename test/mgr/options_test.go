@@ -57,6 +57,15 @@ func TestRunOptions(t *testing.T) {
 					t.Errorf("id = %q, want root", out)
 				}
 			}},
+		// the shim holds the output of a container started before mgr
+		// attached: none of it is lost, however fast the exit
+		{name: "output of a fast exit is whole", args: []string{"busybox", "sh", "-c", "seq 1 200000"},
+			check: func(t *testing.T, out string) {
+				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+				if len(lines) != 200000 || lines[0] != "1" || lines[len(lines)-1] != "200000" {
+					t.Errorf("got %d lines (%q ... %q), want 1 ... 200000", len(lines), lines[0], lines[len(lines)-1])
+				}
+			}},
 		{name: "entrypoint", args: []string{"--entrypoint", "echo", "busybox", "from", "entrypoint"}, want: "from entrypoint\n"},
 		// docker: --entrypoint clears the image's Cmd
 		{name: "entrypoint drops image cmd", args: []string{"--entrypoint", "/bin/echo", "busybox"}, want: "\n"},

@@ -130,11 +130,14 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 	// Without a terminal the container starts at once, its output held
 	// by the shim for the attach that follows; a terminal gets its size
 	// before the container starts.
-	prepare := e.Containers.Run
+	var started bool
+	var err error
 	if ctr.Config.Tty {
-		prepare = e.Containers.Prepare
+		err = e.Containers.Prepare(ctx, ctr)
+	} else {
+		started, err = e.Containers.Run(ctx, ctr)
 	}
-	if err := prepare(ctx, ctr); err != nil {
+	if err != nil {
 		return 0, startFailed(ctx, e, ctr, err)
 	}
 	stream, err := e.Containers.Attach(ctx, ctr, ctr.Config.OpenStdin)
@@ -147,7 +150,7 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 		return 0, err
 	}
 	defer term.restore()
-	if ctr.Config.Tty {
+	if !started {
 		if err := e.Containers.Start(ctx, ctr); err != nil {
 			term.restore()
 			return 0, startFailed(ctx, e, ctr, err)

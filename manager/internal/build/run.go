@@ -76,7 +76,8 @@ func (bd *build) run(ctx context.Context, st *stage, c *instructions.RunCommand)
 // runContainer runs ctr to its exit with its output going to out.
 func (bd *build) runContainer(ctx context.Context, ctr *container.Container, out io.Writer) (int, error) {
 	// Run holds the output until the attach, so the step's output is whole.
-	if err := bd.containers.Run(ctx, ctr); err != nil {
+	started, err := bd.containers.Run(ctx, ctr)
+	if err != nil {
 		return 0, fmt.Errorf("RUN: %w", err)
 	}
 	stream, err := bd.containers.Attach(ctx, ctr, false)
@@ -84,6 +85,11 @@ func (bd *build) runContainer(ctx context.Context, ctr *container.Container, out
 		return 0, fmt.Errorf("RUN: %w", err)
 	}
 	defer stream.Close()
+	if !started {
+		if err := bd.containers.Start(ctx, ctr); err != nil {
+			return 0, fmt.Errorf("RUN: %w", err)
+		}
+	}
 	exit, err := stream.Copy(out, out)
 	st, werr := bd.containers.Wait(context.WithoutCancel(ctx), ctr)
 	if werr != nil {

@@ -47,17 +47,15 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 // Run is Prepare and Start in one step: the shim's runtime call creates
 // and starts c (one runtime process less), and the shim holds c's output
 // for the first Attach, which the caller makes next. As with Prepare, the
-// caller waits for the exit and cleans up. A terminal wants Prepare,
-// Attach (with its size) and Start instead.
-func (s *Service) Run(ctx context.Context, c *Container) error {
+// caller waits for the exit and cleans up. It reports false when a shim
+// held c created already (prepared earlier): then the caller attaches and
+// Starts it. A terminal wants Prepare, Attach (with its size) and Start.
+func (s *Service) Run(ctx context.Context, c *Container) (bool, error) {
 	started, err := s.prepareRun(ctx, c, exitNone, launchStartHeld)
-	if err != nil {
-		return err
+	if err != nil || !started {
+		return false, err
 	}
-	if !started {
-		return fmt.Errorf("container %s was created already; start it: %w", c.Name, errdefs.ErrConflict)
-	}
-	return s.markRunning(ctx, c)
+	return true, s.markRunning(ctx, c)
 }
 
 // How far the shim's launch takes a container.
