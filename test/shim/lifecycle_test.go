@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/berthrun/berth/shim/api"
 )
@@ -356,5 +357,51 @@ func TestProtocolVersion(t *testing.T) {
 	}
 	if resp.Error != api.ErrUnsupportedVersion || resp.V != api.Version {
 		t.Errorf("response %q", line)
+	}
+}
+
+// The exit command (the manager's cleanup) runs once the shim wound down
+// after its container exited, and not when a client shut the shim down:
+// that client cleans up itself.
+func TestExitCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		shutdown bool
+		want     bool
+	}{
+		{"container exits", false, true},
+		{"shut down by a client", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			script := "exit 0"
+			if tc.shutdown {
+				script = "sleep 100"
+			}
+			c := newCtr(t, "rt", withShell(script))
+			marker := filepath.Join(c.dir, "exit-command-ran")
+			c.opts.Start = true
+			c.opts.ExitCommand = []string{"/bin/sh", "-c", `echo "$0" > "$1"`, c.id, marker}
+			ctx := ctxT(t)
+			c.launch(ctx)
+			if tc.shutdown {
+				if err := c.client.Shutdown(ctx, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !waitGone(c.launched.ShimPid) {
+				t.Fatal("shim did not exit")
+			}
+			ran := poll(2*time.Second, func() bool { _, err := os.Stat(marker); return err == nil })
+			if ran != tc.want {
+				t.Fatalf("exit command ran: %v, want %v", ran, tc.want)
+			}
+			if ran {
+				if b, _ := os.ReadFile(marker); strings.TrimSpace(string(b)) != c.id {
+					t.Errorf("exit command got %q, want its arguments (%s)", b, c.id)
+				}
+			}
+		})
 	}
 }

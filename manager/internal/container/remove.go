@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	eventtypes "github.com/moby/moby/api/types/events"
-	"golang.org/x/sys/unix"
 
 	"github.com/berthrun/berth/manager/internal/errdefs"
 	shimapi "github.com/berthrun/berth/shim/api"
@@ -27,7 +26,9 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 		if c.State.Status == StatusPaused {
 			_ = s.Unpause(ctx, c)
 		}
-		if err := s.shim(c.ID).Kill(ctx, int(unix.SIGKILL), true); err != nil && shimapi.Alive(ctx, s.runDir(c.ID)) {
+		// Shutdown kills it and tells the shim that this removal cleans
+		// up: its exit command would race the removal (and outlive it).
+		if err := s.shim(c.ID).Shutdown(ctx, true); err != nil && shimapi.Alive(ctx, s.runDir(c.ID)) {
 			return fmt.Errorf("kill container %.12s: %w", c.ID, err)
 		}
 		if _, err := s.waitExit(ctx, c, 0); err != nil {

@@ -149,8 +149,11 @@ func (s *shim) resize(width, height uint16) error {
 }
 
 // shutdown kills a container that still runs (with force) and waits until
-// its exit is recorded; the shim exits after answering.
+// its exit is recorded; the shim exits after answering, without running
+// its exit command: the client asking tears down itself (and would race
+// the command, which may outlive it).
 func (s *shim) shutdown(ctx context.Context, force bool) error {
+	s.shutDown.Store(true)
 	select {
 	case <-s.exited:
 		return nil

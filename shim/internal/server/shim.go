@@ -63,6 +63,9 @@ type shim struct {
 	initExit <-chan reaper.Exit
 	conns    sync.WaitGroup
 	execSeq  atomic.Int64
+	// shutDown: a client asked the shim to go (shutdown op); that client
+	// cleans up, so the exit command does not run.
+	shutDown atomic.Bool
 
 	mu        sync.Mutex
 	pid       int
@@ -164,6 +167,10 @@ func (s *shim) abort() {
 // which may remove this state dir) must not depend on it.
 func (s *shim) runExitCommand() {
 	if len(s.cfg.ExitCommand) == 0 {
+		return
+	}
+	if s.shutDown.Load() {
+		s.log.Printf("exit command skipped: the client that shut the shim down cleans up")
 		return
 	}
 	cmd := exec.Command(s.cfg.ExitCommand[0], s.cfg.ExitCommand[1:]...)
