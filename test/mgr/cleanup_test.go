@@ -187,3 +187,19 @@ func TestLeakCheckDetects(t *testing.T) {
 		t.Errorf("leak check misses the shim; it reported:\n%s", leaks)
 	}
 }
+
+// TestCleanupOfRemovedContainer: the exit command a shim runs may come
+// after its container was removed, even after its whole data root was: it
+// does nothing then, and makes no root again.
+func TestCleanupOfRemovedContainer(t *testing.T) {
+	t.Parallel()
+	m := newMgr(t)
+	gone := filepath.Join(m.Dir, "removed-root")
+	id := strings.Repeat("ab", 32)
+	if res := m.Run("--root", gone, "container", "cleanup", "--rm", id); res.Code != 0 {
+		t.Fatalf("cleanup of a removed container: %s", res)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("cleanup made %s (stat: %v)", gone, err)
+	}
+}

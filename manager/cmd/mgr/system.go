@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -162,6 +164,11 @@ var cleanupCommand = &cli.Command{
 	Action: func(c *cli.Context) error {
 		if err := needArgs(c, 1, 1); err != nil {
 			return err
+		}
+		// Removed meanwhile (or its whole data root was): nothing to clean,
+		// and opening the engine would make the root again.
+		if _, err := os.Stat(container.DataDir(c.String("root"), c.Args().First())); errors.Is(err, fs.ErrNotExist) {
+			return nil
 		}
 		e, err := openEngine(c)
 		if err != nil {

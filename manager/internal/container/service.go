@@ -58,7 +58,11 @@ func New(p Paths, records *store.Containers, images *image.Service, snaps *snaps
 }
 
 // dataDir holds what survives the container's runs: rw layer, logs, etc files.
-func (s *Service) dataDir(id string) string { return filepath.Join(s.paths.Root, "containers", id) }
+func (s *Service) dataDir(id string) string { return DataDir(s.paths.Root, id) }
+
+// DataDir is where container id keeps its files under the data root (log,
+// etc files, rw layer): it exists from create until the removal.
+func DataDir(root, id string) string { return filepath.Join(root, "containers", id) }
 
 // runDir is the bundle and the shim's state dir. Its name is short because
 // the shim's socket lives in it and unix socket paths are limited to 108
