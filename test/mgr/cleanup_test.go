@@ -203,3 +203,20 @@ func TestCleanupOfRemovedContainer(t *testing.T) {
 		t.Errorf("cleanup made %s (stat: %v)", gone, err)
 	}
 }
+
+// TestRunRmEvents: a foreground run --rm reports its whole life, in order,
+// with the exit code on die.
+func TestRunRmEvents(t *testing.T) {
+	t.Parallel()
+	m := newMgr(t)
+	since := time.Now().Add(-time.Second).Unix()
+	if res := m.Run("run", "--rm", "--name", "evt", "busybox", "sh", "-c", "exit 5"); res.Code != 5 {
+		t.Fatalf("run --rm: %s, want exit 5", res)
+	}
+	out := m.Must("events", "--since", strconv.FormatInt(since, 10), "--until", strconv.FormatInt(time.Now().Unix()+1, 10),
+		"--filter", "container=evt", "--format", `{{.Action}} {{index .Actor.Attributes "exitCode"}}`).Stdout
+	if got, want := strings.Fields(out), []string{"create", "start", "die", "5", "destroy"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	m.AssertClean("after run --rm")
+}

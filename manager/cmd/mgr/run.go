@@ -189,18 +189,28 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 		return 0, nil
 	case r := <-done:
 		term.restore()
-		if r.err != nil {
+		ctx := context.WithoutCancel(ctx)
+		switch {
+		case r.err != nil:
 			// The stream broke (shim died?): the record knows the truth.
-			st, werr := e.Containers.Wait(context.WithoutCancel(ctx), ctr)
+			st, werr := e.Containers.Wait(ctx, ctr)
 			if werr != nil {
 				return 0, errors.Join(r.err, werr)
 			}
 			r.code = st.ExitCode
-		} else if _, err := e.Containers.Wait(context.WithoutCancel(ctx), ctr); err != nil {
-			return 0, err
+		case ctr.Config.AutoRemove:
+			// Straight to the removal, which overlaps the shim's last step.
+			if err := e.Containers.RemoveExited(ctx, ctr); err != nil {
+				return r.code, err
+			}
+			return r.code, e.Containers.RemoveAnonymousVolumes(ctx, ctr)
+		default:
+			if _, err := e.Containers.Wait(ctx, ctr); err != nil {
+				return 0, err
+			}
 		}
 		if ctr.Config.AutoRemove {
-			if err := removeWithVolumes(context.WithoutCancel(ctx), e, ctr); err != nil {
+			if err := removeWithVolumes(ctx, e, ctr); err != nil {
 				return r.code, err
 			}
 		}

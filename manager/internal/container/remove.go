@@ -79,6 +79,51 @@ func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
 	return nil
 }
 
+// RemoveExited removes c right after its exit, as a foreground run --rm
+// does: the record and data go while the shim still runs the runtime's
+// delete, the run dir once the shim is gone (Wait and Remove would record
+// the exit first and then wait for the shim). A container whose shim has
+// not recorded an exit takes that longer way.
+func (s *Service) RemoveExited(ctx context.Context, c *Container) error {
+	dir := s.runDir(c.ID)
+	exit, err := shimapi.ReadExit(dir)
+	if err != nil {
+		if _, err := s.waitExit(ctx, c, 0); err != nil {
+			return err
+		}
+		return s.Remove(ctx, c, true)
+	}
+	unlock, err := lockFile(filepath.Join(s.dataDir(c.ID), "reconcile.lock"))
+	if err != nil {
+		return err
+	}
+	c.exited(exit)
+	err = errors.Join(s.unmountRootfs(c.ID), s.teardownNetwork(ctx, c))
+	if err == nil {
+		err = removeAll(s.dataDir(c.ID))
+	}
+	if err == nil {
+		err = s.records.Delete(ctx, c.ID)
+	}
+	unlock()
+	if err != nil {
+		return fmt.Errorf("remove container %.12s: %w", c.ID, err)
+	}
+	s.exitEvents(c)
+	s.event(c, eventtypes.ActionDestroy, nil)
+	// The shim exits once the runtime state is gone; a shim that does not
+	// (or died) is shut down or cleaned up as Remove does.
+	s.waitShimGone(ctx, c.ID)
+	if shimapi.Alive(ctx, dir) {
+		_ = s.shim(c.ID).Shutdown(ctx, true)
+		s.waitShimGone(ctx, c.ID)
+	}
+	if err := shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()}); err != nil {
+		return err
+	}
+	return removeAll(dir)
+}
+
 // Pause freezes every process of c.
 func (s *Service) Pause(ctx context.Context, c *Container) error {
 	if c.State.Status != StatusRunning {

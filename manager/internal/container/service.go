@@ -203,11 +203,7 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 		}
 		c.State.Error = "shim died"
 	}
-	c.State.Status = StatusExited
-	c.State.Pid = 0
-	c.State.ExitCode = exit.ExitCode
-	c.State.OOMKilled = exit.OOMKilled
-	c.State.FinishedAt = exit.ExitedAt
+	c.exited(exit)
 	if err := s.unmountRootfs(c.ID); err != nil {
 		return err
 	}
@@ -219,6 +215,15 @@ func (s *Service) reconcile(ctx context.Context, c *Container) error {
 	}
 	s.exitEvents(c)
 	return nil
+}
+
+// exited sets c's state from its shim's exit record.
+func (c *Container) exited(exit *shimapi.ExitStatus) {
+	c.State.Status = StatusExited
+	c.State.Pid = 0
+	c.State.ExitCode = exit.ExitCode
+	c.State.OOMKilled = exit.OOMKilled
+	c.State.FinishedAt = exit.ExitedAt
 }
 
 // waitShimGone waits for a shim that has been told its container exited to
