@@ -3,6 +3,7 @@
 package shim_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -381,35 +382,24 @@ func TestStartHoldsOutputForFirstAttach(t *testing.T) {
 					}
 					return
 				}
-				// The container exits long before this attach.
-				if !poll(10*time.Second, func() bool {
-					st, err := c.client.State(ctx)
-					return err == nil && st.Status == api.StatusStopped
-				}) {
+				// The container exits long before this attach (its exit is
+				// recorded only once the held output has its client).
+				if !waitGone(c.launched.Pid) {
 					t.Fatal("container did not exit")
 				}
 				if !alive(c.launched.ShimPid) {
 					t.Fatal("shim went away before the held output's client came")
 				}
-				s, err := c.client.Attach(ctx, api.AttachOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				var out, errOut syncBuf
-				ex, err := s.Copy(&out, &errOut)
-				if err != nil {
-					t.Fatal(err)
-				}
+				out, errOut, ex := attachAll(ctx, t, c)
 				if ex.ExitCode != 7 {
 					t.Errorf("exit %+v, want 7", ex)
 				}
 				want := "to-out\n" + strings.Repeat("line\n", 50000)
-				if out.String() != want {
-					t.Errorf("stdout: %d bytes, want %d (first line %q)", len(out.String()), len(want), strings.SplitN(out.String(), "\n", 2)[0])
+				if out != want {
+					t.Errorf("stdout: %d bytes, want %d (first line %q)", len(out), len(want), strings.SplitN(out, "\n", 2)[0])
 				}
-				if errOut.String() != "to-err\n" {
-					t.Errorf("stderr %q", errOut.String())
+				if errOut != "to-err\n" {
+					t.Errorf("stderr %q", errOut)
 				}
 				if !waitGone(c.launched.ShimPid) {
 					t.Error("shim did not exit after its client got the output")
@@ -420,4 +410,59 @@ func TestStartHoldsOutputForFirstAttach(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Past the hold's limit the container waits for its first client instead
+// of losing output; without any client the hold ends after 10 s and the
+// output (all of it) goes to the log only.
+func TestHoldLimitAndRelease(t *testing.T) {
+	t.Parallel()
+	const lines = 300000 // "line\n" x 300000: 1.5 MB, over the 1 MiB hold
+	script := fmt.Sprintf(`yes line | head -n %d; exit 3`, lines)
+	t.Run("full hold waits for the client", func(t *testing.T) {
+		t.Parallel()
+		c := newCtr(t, "rt", withShell(script))
+		c.opts.Start, c.opts.HoldOutput = true, true
+		ctx := ctxT(t)
+		c.launch(ctx)
+		time.Sleep(500 * time.Millisecond)
+		if !alive(c.launched.Pid) {
+			t.Fatal("the container finished writing 1.5 MB with nobody attached and a 1 MiB hold")
+		}
+		out, _, ex := attachAll(ctx, t, c)
+		if ex.ExitCode != 3 || out != strings.Repeat("line\n", lines) {
+			t.Errorf("exit %+v, %d bytes of stdout; want 3 and %d bytes", ex, len(out), lines*5)
+		}
+	})
+	t.Run("no client: released to the log", func(t *testing.T) {
+		t.Parallel()
+		c := newCtr(t, "rt", withShell(script))
+		c.opts.Start, c.opts.HoldOutput = true, true
+		c.launch(ctxT(t))
+		start := time.Now()
+		if !waitGone(c.launched.ShimPid) {
+			t.Fatal("shim did not exit")
+		}
+		if d := time.Since(start); d < 5*time.Second {
+			t.Errorf("shim exited after %s without a client; the hold lasts 10 s", d)
+		}
+		if entries := readLog(t, c.opts.LogPath); len(entries) != lines {
+			t.Errorf("log has %d entries, want %d", len(entries), lines)
+		}
+	})
+}
+
+// attachAll attaches to c and returns all it writes and its exit status.
+func attachAll(ctx context.Context, t *testing.T, c *ctr) (stdout, stderr string, ex *api.ExitStatus) {
+	t.Helper()
+	s, err := c.client.Attach(ctx, api.AttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out, errOut syncBuf
+	if ex, err = s.Copy(&out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), ex
 }

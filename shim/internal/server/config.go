@@ -113,19 +113,37 @@ func resolveRuntime(name string) (string, error) {
 	return filepath.Abs(p)
 }
 
-// terminal reads process.terminal from the bundle's config.json.
-func terminal(bundle string) (bool, error) {
+// bundleInfo is what the shim reads of the bundle's config.json.
+type bundleInfo struct {
+	terminal bool // process.terminal: the init gets a pty
+	// memoryLimited: linux.resources.memory.limit is set, so an OOM kill
+	// right after the start is likely enough to be counted exactly
+	memoryLimited bool
+}
+
+func readBundle(bundle string) (bundleInfo, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return false, fmt.Errorf("read bundle config: %w", err)
+		return bundleInfo{}, fmt.Errorf("read bundle config: %w", err)
 	}
 	var spec struct {
 		Process *struct {
 			Terminal bool `json:"terminal"`
 		} `json:"process"`
+		Linux *struct {
+			Resources *struct {
+				Memory *struct {
+					Limit *int64 `json:"limit"`
+				} `json:"memory"`
+			} `json:"resources"`
+		} `json:"linux"`
 	}
 	if err := json.Unmarshal(b, &spec); err != nil {
-		return false, fmt.Errorf("decode bundle config: %w", err)
+		return bundleInfo{}, fmt.Errorf("decode bundle config: %w", err)
 	}
-	return spec.Process != nil && spec.Process.Terminal, nil
+	info := bundleInfo{terminal: spec.Process != nil && spec.Process.Terminal}
+	if l := spec.Linux; l != nil && l.Resources != nil && l.Resources.Memory != nil && l.Resources.Memory.Limit != nil {
+		info.memoryLimited = *l.Resources.Memory.Limit > 0
+	}
+	return info, nil
 }

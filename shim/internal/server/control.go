@@ -153,23 +153,26 @@ func (s *shim) resize(width, height uint16) error {
 // its exit command: the client asking tears down itself (and would race
 // the command, which may outlive it).
 func (s *shim) shutdown(ctx context.Context, force bool) error {
-	s.shutDown.Store(true)
 	select {
 	case <-s.exited:
+		s.shutDown.Store(true)
 		return nil
 	default:
 	}
 	if !force {
 		return errors.New("container is running (shut down with force to kill it)")
 	}
+	s.shutDown.Store(true)
+	s.hub.Release() // no client is coming for held output
 	if err := s.rt.Kill(ctx, s.cfg.ID, int(syscall.SIGKILL), true); err != nil {
 		// runtimes refuse --all for some states; the init alone suffices
 		// in a pid namespace.
 		if err2 := s.rt.Kill(ctx, s.cfg.ID, int(syscall.SIGKILL), false); err2 != nil {
+			// an init that exited already is being recorded (drain first)
 			select {
 			case <-s.exited:
 				return nil
-			default:
+			case <-time.After(drainTimeout + time.Second):
 				return err2
 			}
 		}

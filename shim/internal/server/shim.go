@@ -34,9 +34,10 @@ const drainTimeout = 2 * time.Second
 
 // With --hold-output, up to holdLimit bytes of output wait for the first
 // attach client; past that the container's writes wait. After holdTimeout
-// without one (the client died), the output only goes to the log.
+// from the launch's report without one (the client died), the output only
+// goes to the log.
 const (
-	holdLimit   = 4 << 20
+	holdLimit   = 1 << 20
 	holdTimeout = 10 * time.Second
 )
 
@@ -46,7 +47,10 @@ type shim struct {
 	rt       *process.Runtime
 	reaper   *reaper.Reaper
 	terminal bool
-	ln       *net.UnixListener
+	// startInCreate: --start is done by the runtime call that creates
+	// the container (run --detach)
+	startInCreate bool
+	ln            *net.UnixListener
 
 	// stdio of the container's init
 	pipes   *stdio.Pipes
@@ -85,7 +89,6 @@ func newShim(ctx context.Context, cfg *Config) (*shim, error) {
 	s := &shim{cfg: cfg, hub: stdio.NewHub(), exited: make(chan struct{})}
 	if cfg.HoldOutput {
 		s.hub.Hold(holdLimit)
-		time.AfterFunc(holdTimeout, s.hub.Release)
 	}
 	lf, err := os.OpenFile(s.path(api.ShimLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -107,9 +110,16 @@ func newShim(ctx context.Context, cfg *Config) (*shim, error) {
 	if err := os.WriteFile(s.path(api.PidFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, fmt.Errorf("write shim pid: %w", err)
 	}
-	if s.terminal, err = terminal(cfg.Bundle); err != nil {
+	info, err := readBundle(cfg.Bundle)
+	if err != nil {
 		return nil, err
 	}
+	s.terminal = info.terminal
+	// A memory-limited container is created, its OOM counter read, then
+	// started: an OOM kill in its first moments is counted. Otherwise one
+	// runtime call does both (one runtime process less); its cgroup is
+	// new, so the counter starts at zero.
+	s.startInCreate = cfg.Start && !info.memoryLimited
 	if s.reaper, err = reaper.New(ctx); err != nil {
 		return nil, err
 	}
@@ -129,6 +139,17 @@ func (s *shim) run(ctx context.Context, rep *reporter) int {
 		rep.report(api.LaunchResult{Error: err.Error()})
 		return 1
 	}
+	if s.cfg.Start && !s.startInCreate {
+		if err := s.start(ctx); err != nil {
+			s.log.Printf("start: %v", err)
+			if derr := s.rt.Delete(ctx, s.cfg.ID, true); derr != nil {
+				s.log.Printf("delete: %v", derr)
+			}
+			s.abort()
+			rep.report(api.LaunchResult{Error: err.Error()})
+			return 1
+		}
+	}
 	s.log.Printf("%s pid=%d runtime=%s", s.status, s.pid, s.cfg.Runtime)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, unix.SIGHUP)
@@ -142,6 +163,9 @@ func (s *shim) run(ctx context.Context, rep *reporter) int {
 		}
 	}()
 	go s.serve(ctx)
+	if s.cfg.HoldOutput {
+		time.AfterFunc(holdTimeout, s.hub.Release)
+	}
 	rep.report(api.LaunchResult{ShimPid: os.Getpid(), Pid: s.pid, Socket: s.path(api.SocketFile), Started: s.cfg.Start})
 
 	e := <-s.initExit
@@ -190,7 +214,7 @@ func (s *shim) create(ctx context.Context) error {
 			return err
 		}
 	}
-	opts := process.CreateOpts{Bundle: s.cfg.Bundle, PidFile: s.path(api.InitPidFile), Start: s.cfg.Start}
+	opts := process.CreateOpts{Bundle: s.cfg.Bundle, PidFile: s.path(api.InitPidFile), Start: s.startInCreate}
 	var console *stdio.ConsoleSocket
 	type master struct {
 		f   *os.File
@@ -242,7 +266,10 @@ func (s *shim) create(ctx context.Context) error {
 	// reaper keeps its exit should it have happened already.
 	s.initExit = s.reaper.Wait(pid)
 	if s.oom, err = oom.ForPid(pid); err != nil {
+		// started already: a process that exited at once is gone
 		s.log.Printf("no oom counter: %v", err)
+	} else if s.startInCreate {
+		s.oomBase = 0 // a new cgroup; what it counts now happened since the start
 	} else if s.oomBase, err = s.oom.Kills(); err != nil {
 		s.log.Printf("no oom counter: %v", err)
 		s.oom = nil
@@ -250,7 +277,7 @@ func (s *shim) create(ctx context.Context) error {
 	now := time.Now().UTC()
 	s.mu.Lock()
 	s.pid, s.status, s.createdAt = pid, api.StatusCreated, now
-	if s.cfg.Start {
+	if s.startInCreate {
 		s.status, s.startedAt = api.StatusRunning, &now
 	}
 	s.mu.Unlock()
@@ -333,6 +360,9 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 // runtime's delete, so their own teardown overlaps it; the shim is gone
 // (its socket closed) only once the runtime state is.
 func (s *shim) finish(ctx context.Context, e reaper.Exit) {
+	// Held output waits for its client (bounded by holdTimeout) before
+	// the drain's clock starts: a full hold holds up the copy loops.
+	<-s.hub.HoldEnded()
 	if !waitTimeout(&s.copies, drainTimeout) {
 		s.log.Printf("output still open %s after exit; closing it", drainTimeout)
 		if s.pipes != nil {
@@ -377,8 +407,6 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
 		s.log.Printf("delete: %v", err)
 	}
-	// Held output waits for its client (bounded by holdTimeout).
-	<-s.hub.HoldEnded()
 	// Let waiters and attach clients get their answer, within bounds.
 	s.ln.Close()
 	if !waitTimeout(&s.conns, drainTimeout) {

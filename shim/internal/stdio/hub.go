@@ -1,13 +1,22 @@
 // Package stdio moves a process's stdio: the pipes or the pty master the
 // runtime hands over, the copy loops that feed the log and the attached
 // clients, and the fan-out (Hub) that keeps a slow or vanished client from
-// ever blocking the process.
+// ever blocking the process (a hold, bounded in bytes and time, is the one
+// exception).
 package stdio
 
 import "sync"
 
 // SubBuffer is how many chunks a client may lag behind before it is dropped.
 const SubBuffer = 256
+
+// While held, output is merged into chunks of up to heldChunk bytes, and
+// each chunk counts heldChunkCost bytes more against the hold's limit, so
+// that a process writing a byte at a time cannot grow the hold unbounded.
+const (
+	heldChunk     = 32 << 10
+	heldChunkCost = 64
+)
 
 // Chunk is output of one stream.
 type Chunk struct {
@@ -16,12 +25,14 @@ type Chunk struct {
 }
 
 // Hub fans a process's output out to any number of subscribers. Publish
-// never blocks: a subscriber whose buffer is full is dropped (its channel is
-// closed and Dropped reports true), so a client that stops reading costs the
-// container nothing.
+// does not block on subscribers: one whose buffer is full is dropped (its
+// channel is closed and Dropped reports true), so a client that stops
+// reading costs the container nothing.
 //
 // A held hub (Hold) keeps its output until the first subscriber instead:
-// a container started before its client attached loses nothing.
+// a container started before its client attached loses nothing. Past the
+// hold's limit Publish waits, until that subscriber comes or the hold is
+// released.
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Sub]struct{}
@@ -125,12 +136,17 @@ func (h *Hub) Dropped(s *Sub) bool {
 func (h *Hub) Publish(stream byte, p []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for h.holding && !h.closed && h.heldBytes > 0 && h.heldBytes+len(p) > h.holdLimit {
+	for h.holding && !h.closed && h.heldBytes > 0 && h.heldBytes+len(p)+heldChunkCost > h.holdLimit {
 		h.wake.Wait()
 	}
 	if h.holding && !h.closed {
-		h.held = append(h.held, Chunk{Stream: stream, Data: append([]byte(nil), p...)})
-		h.heldBytes += len(p)
+		if n := len(h.held); n > 0 && h.held[n-1].Stream == stream && len(h.held[n-1].Data)+len(p) <= heldChunk {
+			h.held[n-1].Data = append(h.held[n-1].Data, p...)
+			h.heldBytes += len(p)
+			return
+		}
+		h.held = append(h.held, Chunk{Stream: stream, Data: append(make([]byte, 0, min(heldChunk, max(len(p), 512))), p...)})
+		h.heldBytes += len(p) + heldChunkCost
 		return
 	}
 	if len(h.subs) == 0 || h.closed {

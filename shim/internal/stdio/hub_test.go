@@ -138,13 +138,65 @@ func TestHubFullHoldEnds(t *testing.T) {
 				close(published)
 			}()
 			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-published:
+				t.Fatal("Publish past the hold's limit returned before the hold ended")
+			default:
+			}
 			tc.end(h)
-			<-published
+			select {
+			case <-published:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the waiting publisher was not let go")
+			}
 			s := h.Subscribe()
 			h.Close()
 			if out, closed := drain(t, s); string(out) != tc.want || !closed {
 				t.Fatalf("got %q (closed %v), want %q", out, closed, tc.want)
 			}
 		})
+	}
+}
+
+// Held output is merged per stream, and every chunk counts against the
+// limit beyond its bytes: a process writing a byte at a time neither
+// fills the hold with tiny chunks nor grows it past its bound.
+func TestHubHoldIsBoundedInChunks(t *testing.T) {
+	h := NewHub()
+	h.Hold(1 << 20)
+	for range 10000 {
+		h.Publish(1, []byte("x"))
+	}
+	s := h.Subscribe()
+	h.Close()
+	var chunks, bytes int
+	for c := range s.C {
+		chunks++
+		bytes += len(c.Data)
+	}
+	if chunks != 1 || bytes != 10000 {
+		t.Errorf("10000 one-byte writes held as %d chunks / %d bytes, want 1 / 10000", chunks, bytes)
+	}
+
+	// Alternating streams cannot merge: the per-chunk cost bounds them.
+	h = NewHub()
+	h.Hold(100 * (heldChunkCost + 1))
+	stopped := make(chan int)
+	go func() {
+		n := 0
+		for ; n < 1000; n++ {
+			h.Publish(byte(1+n%2), []byte("y"))
+		}
+		stopped <- n
+	}()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case n := <-stopped:
+		t.Fatalf("%d alternating one-byte writes were all held, want the hold full at about 100", n)
+	default:
+	}
+	h.Release()
+	if n := <-stopped; n != 1000 {
+		t.Fatalf("publisher stopped at %d", n)
 	}
 }
