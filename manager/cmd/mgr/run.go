@@ -13,6 +13,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/detachkeys"
 	"github.com/berthrun/berth/manager/internal/engine"
 	"github.com/berthrun/berth/manager/internal/errdefs"
+	shimapi "github.com/berthrun/berth/shim/api"
 )
 
 var runCommand = &cli.Command{
@@ -130,19 +131,21 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 	// Without a terminal the container starts at once, its output held
 	// by the shim for the attach that follows; a terminal gets its size
 	// before the container starts.
-	var started bool
+	var stream *shimapi.Stream
 	var err error
 	if ctr.Config.Tty {
 		err = e.Containers.Prepare(ctx, ctr)
 	} else {
-		started, err = e.Containers.Run(ctx, ctr)
+		stream, err = e.Containers.Run(ctx, ctr, ctr.Config.OpenStdin)
 	}
 	if err != nil {
 		return 0, startFailed(ctx, e, ctr, err)
 	}
-	stream, err := e.Containers.Attach(ctx, ctr, ctr.Config.OpenStdin)
-	if err != nil {
-		return 0, err
+	started := stream != nil
+	if !started {
+		if stream, err = e.Containers.Attach(ctx, ctr, ctr.Config.OpenStdin); err != nil {
+			return 0, err
+		}
 	}
 	defer stream.Close()
 	term, err := setupTerminal(ctx, ctr.Config.Tty, func(w, h uint16) { _ = stream.Resize(w, h) })

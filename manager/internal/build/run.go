@@ -75,20 +75,21 @@ func (bd *build) run(ctx context.Context, st *stage, c *instructions.RunCommand)
 
 // runContainer runs ctr to its exit with its output going to out.
 func (bd *build) runContainer(ctx context.Context, ctr *container.Container, out io.Writer) (int, error) {
-	// Run holds the output until the attach, so the step's output is whole.
-	started, err := bd.containers.Run(ctx, ctr)
+	// Run attaches as it starts the container: the step's output is whole.
+	stream, err := bd.containers.Run(ctx, ctr, false)
 	if err != nil {
 		return 0, fmt.Errorf("RUN: %w", err)
 	}
-	stream, err := bd.containers.Attach(ctx, ctr, false)
-	if err != nil {
-		return 0, fmt.Errorf("RUN: %w", err)
-	}
-	defer stream.Close()
-	if !started {
+	if stream == nil { // prepared earlier: attach, then start
+		if stream, err = bd.containers.Attach(ctx, ctr, false); err != nil {
+			return 0, fmt.Errorf("RUN: %w", err)
+		}
+		defer stream.Close()
 		if err := bd.containers.Start(ctx, ctr); err != nil {
 			return 0, fmt.Errorf("RUN: %w", err)
 		}
+	} else {
+		defer stream.Close()
 	}
 	exit, err := stream.Copy(out, out)
 	st, werr := bd.containers.Wait(context.WithoutCancel(ctx), ctr)

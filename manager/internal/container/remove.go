@@ -19,6 +19,11 @@ import (
 // first). Everything it had goes: shim, runtime state, rootfs mount, rw
 // layer, logs, record and name.
 func (s *Service) Remove(ctx context.Context, c *Container, force bool) error {
+	// A record left created by an mgr that died right after its shim
+	// started the container: it runs all the same.
+	if !force && c.State.Status == StatusCreated && s.shimRunning(ctx, c) {
+		return fmt.Errorf("cannot remove container %s: container is running: stop the container before removing or force remove: %w", c.Name, errdefs.ErrConflict)
+	}
 	if c.Running() {
 		if !force {
 			return fmt.Errorf("cannot remove container %s: container is %s: stop the container before removing or force remove: %w", c.Name, c.State.Status, errdefs.ErrConflict)
@@ -97,20 +102,33 @@ func (s *Service) RemoveExited(ctx context.Context, c *Container) error {
 	if err != nil {
 		return err
 	}
+	// Another mgr may have recorded the exit (it said die) or removed c.
+	removed, recorded := false, false
+	if rec, err := s.records.Get(ctx, c.ID); errdefs.IsNotFound(err) {
+		removed = true
+	} else if err == nil {
+		if fresh, err := decode(rec); err == nil {
+			recorded = fresh.State.Status == StatusExited && !fresh.State.FinishedAt.Before(exit.ExitedAt)
+		}
+	}
 	c.exited(exit)
 	err = errors.Join(s.unmountRootfs(c.ID), s.teardownNetwork(ctx, c))
 	if err == nil {
 		err = removeAll(s.dataDir(c.ID))
 	}
-	if err == nil {
+	if err == nil && !removed {
 		err = s.records.Delete(ctx, c.ID)
 	}
 	unlock()
 	if err != nil {
 		return fmt.Errorf("remove container %.12s: %w", c.ID, err)
 	}
-	s.exitEvents(c)
-	s.event(c, eventtypes.ActionDestroy, nil)
+	if !recorded && !removed {
+		s.exitEvents(c)
+	}
+	if !removed {
+		s.event(c, eventtypes.ActionDestroy, nil)
+	}
 	// The shim exits once the runtime state is gone; a shim that does not
 	// (or died) is shut down or cleaned up as Remove does.
 	s.waitShimGone(ctx, c.ID)
@@ -118,7 +136,8 @@ func (s *Service) RemoveExited(ctx context.Context, c *Container) error {
 		_ = s.shim(c.ID).Shutdown(ctx, true)
 		s.waitShimGone(ctx, c.ID)
 	}
-	if err := shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()}); err != nil {
+	err = shimapi.Cleanup(ctx, shimapi.CleanupOptions{StateDir: dir, ID: c.ID, Runtime: s.paths.Runtime, RuntimeRoot: s.runtimeRoot()})
+	if err != nil && !errors.Is(err, shimapi.ErrShimAlive) {
 		return err
 	}
 	return removeAll(dir)

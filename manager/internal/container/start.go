@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -44,18 +45,33 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	return err
 }
 
-// Run is Prepare and Start in one step: the shim's runtime call creates
-// and starts c (one runtime process less), and the shim holds c's output
-// for the first Attach, which the caller makes next. As with Prepare, the
-// caller waits for the exit and cleans up. It reports false when a shim
-// held c created already (prepared earlier): then the caller attaches and
-// Starts it. A terminal wants Prepare, Attach (with its size) and Start.
-func (s *Service) Run(ctx context.Context, c *Container) (bool, error) {
+// Run is Prepare, Attach and Start in one step: the shim's runtime call
+// creates and starts c (one runtime process less), holding c's output for
+// the attach made right after. As with Prepare, the caller waits for the
+// exit and cleans up. It returns no stream when a shim held c created
+// already (prepared earlier): then the caller attaches and Starts it. A
+// terminal wants Prepare, Attach (with its size) and Start instead.
+func (s *Service) Run(ctx context.Context, c *Container, stdin bool) (*shimapi.Stream, error) {
+	launched := time.Now()
 	started, err := s.prepareRun(ctx, c, exitNone, launchStartHeld)
 	if err != nil || !started {
-		return false, err
+		return nil, err
 	}
-	return true, s.markRunning(ctx, c)
+	stream, err := s.Attach(ctx, c, stdin)
+	if err == nil {
+		if err = s.markRunning(ctx, c, launched); err != nil {
+			stream.Close()
+		}
+	}
+	if err != nil {
+		// Nobody would see it run: stop it, and let the caller clean up
+		// as after a failed start.
+		if s.shim(c.ID).Shutdown(context.WithoutCancel(ctx), true) == nil {
+			s.waitShimGone(ctx, c.ID)
+		}
+		return nil, fmt.Errorf("run container %.12s: %w", c.ID, err)
+	}
+	return stream, nil
 }
 
 // How far the shim's launch takes a container.
@@ -186,28 +202,60 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	if c.Config.AutoRemove {
 		exit = exitRemove
 	}
+	launched := time.Now()
 	started, err := s.prepareRun(ctx, c, exit, launchStart)
 	if err != nil {
 		return err
 	}
-	if !started {
+	// A shim held it created; or started it already, for an mgr that died
+	// before recording that.
+	if !started && !s.shimRunning(ctx, c) {
 		if err := s.shim(c.ID).Start(ctx); err != nil {
 			return fmt.Errorf("start container %.12s: %w", c.ID, err)
 		}
 	}
-	return s.markRunning(ctx, c)
+	return s.markRunning(ctx, c, launched)
 }
 
-// markRunning records that c's shim started it.
-func (s *Service) markRunning(ctx context.Context, c *Container) error {
-	c.State.Status = StatusRunning
-	c.State.StartedAt = time.Now().UTC()
-	c.State.FinishedAt = time.Time{}
-	c.State.ExitCode = 0
-	c.State.OOMKilled = false
-	c.State.StoppedByUser = false
-	if err := s.setState(ctx, c); err != nil {
+// shimRunning tells whether c's shim says its container runs.
+func (s *Service) shimRunning(ctx context.Context, c *Container) bool {
+	st, err := s.shim(c.ID).State(ctx)
+	return err == nil && st.Status == shimapi.StatusRunning
+}
+
+// markRunning records that c's shim started it (at launched or later). A
+// container that ended at once may have had its exit recorded meanwhile
+// by its shim's exit command, or been removed (--rm): that record stands.
+func (s *Service) markRunning(ctx context.Context, c *Container, launched time.Time) error {
+	run := c.State
+	run.Status = StatusRunning
+	run.StartedAt = time.Now().UTC()
+	run.FinishedAt = time.Time{}
+	run.ExitCode = 0
+	run.OOMKilled = false
+	run.StoppedByUser = false
+	data, err := json.Marshal(run)
+	if err != nil {
 		return err
+	}
+	var stored State
+	exitedMeanwhile := false
+	err = s.records.UpdateState(ctx, c.ID, func(old []byte) ([]byte, error) {
+		if json.Unmarshal(old, &stored) == nil && stored.Status == StatusExited && !stored.FinishedAt.Before(launched) {
+			exitedMeanwhile = true
+			return old, nil
+		}
+		return data, nil
+	})
+	if errdefs.IsNotFound(err) {
+		return nil // removed meanwhile by its exit command (--rm)
+	}
+	if err != nil {
+		return err
+	}
+	c.State = run
+	if exitedMeanwhile {
+		c.State = stored
 	}
 	s.event(c, eventtypes.ActionStart, nil)
 	return nil
