@@ -209,8 +209,8 @@ func (s *Service) Start(ctx context.Context, c *Container) error {
 	}
 	// A shim held it created; or started it already, for an mgr that died
 	// before recording that.
-	if !started && !s.shimRunning(ctx, c) {
-		if err := s.shim(c.ID).Start(ctx); err != nil {
+	if !started {
+		if err := s.shim(c.ID).Start(ctx); err != nil && !s.shimRunning(ctx, c) {
 			return fmt.Errorf("start container %.12s: %w", c.ID, err)
 		}
 	}
