@@ -21,7 +21,11 @@ func (s *Service) withRoot(ctx context.Context, c *Container, fn func(root strin
 	if c.Running() {
 		return fn(fmt.Sprintf("/proc/%d/root", c.State.Pid))
 	}
-	if err := s.mountRootfs(ctx, c); err != nil {
+	img, err := s.images.Get(ctx, c.Config.Image.String())
+	if err != nil {
+		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
+	}
+	if err := s.mountRootfs(ctx, c, img.Chain); err != nil {
 		return err
 	}
 	defer s.unmountRootfs(c.ID)

@@ -8,17 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
 
-// mountRootfs mounts the container's overlay (image layers under its own
-// rw layer) at its bundle's rootfs.
-func (s *Service) mountRootfs(ctx context.Context, c *Container) error {
-	img, err := s.images.Get(ctx, c.Config.Image.String())
-	if err != nil {
-		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
-	}
-	m, err := s.snapshots.RootfsMount(ctx, img.Chain, filepath.Join(s.dataDir(c.ID), "rw"))
+// mountRootfs mounts the container's overlay (its image's layers, chain,
+// under its own rw layer) at its bundle's rootfs.
+func (s *Service) mountRootfs(ctx context.Context, c *Container, chain digest.Digest) error {
+	m, err := s.snapshots.RootfsMount(ctx, chain, filepath.Join(s.dataDir(c.ID), "rw"))
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit on
 	if err != nil {
 		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
 	}
-	if err := s.mountRootfs(ctx, c); err != nil {
+	if err := s.mountRootfs(ctx, c, img.Chain); err != nil {
 		return err
 	}
 	if err := s.populateVolumes(c); err != nil {
