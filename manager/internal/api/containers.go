@@ -600,26 +600,18 @@ func (s *Server) renameContainer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) pauseContainer(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.container(r)
-	if err != nil {
-		return err
+// containerVerb is a handler that does verb to the container the path
+// names and answers 204 (pause, unpause).
+func (s *Server) containerVerb(verb func(*container.Service, context.Context, *container.Container) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.container(r)
+		if err != nil {
+			return err
+		}
+		if err := verb(s.e.Containers, r.Context(), c); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	if err := s.e.Containers.Pause(r.Context(), c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) unpauseContainer(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.container(r)
-	if err != nil {
-		return err
-	}
-	if err := s.e.Containers.Unpause(r.Context(), c); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
