@@ -64,12 +64,14 @@ func (s *Service) Run(ctx context.Context, c *Container, stdin bool) (*shimapi.S
 		}
 	}
 	if err != nil {
-		// Nobody would see it run: stop it, and let the caller clean up
-		// as after a failed start.
+		// Nobody would see it run: stop it and undo the launch, as after
+		// a failed start.
 		if s.shim(c.ID).Shutdown(context.WithoutCancel(ctx), true) == nil {
 			s.waitShimGone(ctx, c.ID)
 		}
-		return nil, fmt.Errorf("run container %.12s: %w", c.ID, err)
+		err = fmt.Errorf("run container %.12s: %w", c.ID, err)
+		s.launchFailed(ctx, c, err)
+		return nil, err
 	}
 	return stream, nil
 }
@@ -109,20 +111,27 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mod
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, err
 	}
-	err := s.prepare(ctx, c, dir, exit, mode)
-	if err != nil {
-		_ = s.unmountRootfs(c.ID)
-		_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
-		c.State.Status = StatusCreated
-		c.State.Error = err.Error()
-		var se *StartError
-		if errors.As(err, &se) {
-			c.State.ExitCode = se.Code
-		}
-		_ = s.setState(ctx, c)
+	if err := s.prepare(ctx, c, dir, exit, mode); err != nil {
+		s.launchFailed(ctx, c, err)
 		return false, err
 	}
 	return mode != launchCreate, nil
+}
+
+// launchFailed undoes a launch that failed (or whose container was shut
+// down at once): no rootfs mount or network is left, and the record says
+// created, with why.
+func (s *Service) launchFailed(ctx context.Context, c *Container, err error) {
+	_ = s.unmountRootfs(c.ID)
+	_ = s.teardownNetwork(context.WithoutCancel(ctx), c)
+	c.State.Status = StatusCreated
+	c.State.Pid = 0
+	c.State.Error = err.Error()
+	var se *StartError
+	if errors.As(err, &se) {
+		c.State.ExitCode = se.Code
+	}
+	_ = s.setState(ctx, c)
 }
 
 func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit onExit, mode launchMode) error {
