@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // LaunchOptions says which container a new shim holds and how.
@@ -146,10 +148,23 @@ func Alive(ctx context.Context, stateDir string) bool {
 	if c, err := Dial(ctx, SocketPath(stateDir)); err == nil && c != nil {
 		return true
 	}
+	_, ok := shimPid(stateDir)
+	return ok
+}
+
+// shimPid returns the pid in stateDir's shim.pid when that process is a
+// shim for stateDir.
+func shimPid(stateDir string) (int, bool) {
 	pid, err := readPid(filepath.Join(stateDir, PidFile))
 	if err != nil {
-		return false
+		return 0, false
 	}
+	return pid, isShimOf(pid, stateDir)
+}
+
+// isShimOf tells whether process pid is a shim for stateDir (and not a
+// process that got a dead shim's pid).
+func isShimOf(pid int, stateDir string) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false
@@ -157,6 +172,58 @@ func Alive(ctx context.Context, stateDir string) bool {
 	abs, _ := filepath.Abs(stateDir)
 	return bytes.Contains(cmdline, []byte("\x00--state-dir\x00"+stateDir+"\x00")) ||
 		bytes.Contains(cmdline, []byte("\x00--state-dir\x00"+abs+"\x00"))
+}
+
+// WaitGone waits until the shim of stateDir has exited or ctx is done. It
+// watches the shim process through a pidfd, so the wait ends the moment
+// the shim does, without dialling its socket over and over (each dial
+// also wakes the shim while it runs the runtime's delete). Kernels without
+// pidfds (before 5.3) get that polling.
+func WaitGone(ctx context.Context, stateDir string) error {
+	pid, ok := shimPid(stateDir)
+	if !ok {
+		// A shim that has not written its pid yet answers on its socket.
+		return pollGone(ctx, stateDir)
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	switch {
+	case errors.Is(err, unix.ESRCH):
+		return nil
+	case err != nil:
+		return pollGone(ctx, stateDir)
+	}
+	defer unix.Close(fd)
+	// The pid was checked before the pidfd held it: check again, now that
+	// it cannot be reused.
+	if !isShimOf(pid, stateDir) {
+		return nil
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		// Short slices so that ctx is honoured; a pidfd is readable once
+		// its process has exited.
+		n, err := unix.Poll(fds, 50)
+		if n > 0 {
+			return nil
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("wait for shim %d: %w", pid, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func pollGone(ctx context.Context, stateDir string) error {
+	for Alive(ctx, stateDir) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
 }
 
 func readPid(path string) (int, error) {

@@ -230,11 +230,9 @@ func (c *Container) exited(exit *shimapi.ExitStatus) {
 // finish (it deletes the runtime state, then exits), so the next step does
 // not race it.
 func (s *Service) waitShimGone(ctx context.Context, id string) {
-	dir := s.runDir(id)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && shimapi.Alive(ctx, dir) {
-		time.Sleep(time.Millisecond)
-	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = shimapi.WaitGone(ctx, s.runDir(id))
 }
 
 func removeAll(paths ...string) error {
