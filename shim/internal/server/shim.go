@@ -354,12 +354,29 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	}
 }
 
-// finish records the init's exit and winds the shim down: drain output,
-// OOM check, exit.json (atomically), answer waiters and attach clients,
-// runtime delete, remove the socket. Clients learn the exit before the
-// runtime's delete, so their own teardown overlaps it; the shim is gone
-// (its socket closed) only once the runtime state is.
+// finish records the init's exit and winds the shim down: OOM check, the
+// runtime's delete started, output drained, exit.json (atomically),
+// waiters and attach clients answered, the socket removed once the delete
+// is done. The delete runs meanwhile (the container is dead, its OOM
+// counter read) and clients learn the exit before it ends, so their own
+// teardown overlaps it; the shim is gone (its socket closed) only once the
+// runtime state is.
 func (s *shim) finish(ctx context.Context, e reaper.Exit) {
+	oomKilled := false
+	if s.oom != nil {
+		if n, err := s.oom.Kills(); err != nil {
+			s.log.Printf("read oom counter: %v", err)
+		} else if n > s.oomBase {
+			oomKilled = true
+		}
+	}
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
+			s.log.Printf("delete: %v", err)
+		}
+	}()
 	// Held output waits for its client (bounded by holdTimeout) before
 	// the drain's clock starts: a full hold holds up the copy loops.
 	<-s.hub.HoldEnded()
@@ -375,14 +392,7 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 		s.copies.Wait()
 	}
 	code, sig := e.Code()
-	st := &api.ExitStatus{Pid: e.Pid, ExitCode: code, Signal: sig, ExitedAt: time.Now().UTC()}
-	if s.oom != nil {
-		if n, err := s.oom.Kills(); err != nil {
-			s.log.Printf("read oom counter: %v", err)
-		} else if n > s.oomBase {
-			st.OOMKilled = true
-		}
-	}
+	st := &api.ExitStatus{Pid: e.Pid, ExitCode: code, Signal: sig, ExitedAt: time.Now().UTC(), OOMKilled: oomKilled}
 	if err := api.WriteFileAtomic(s.path(api.ExitFile), st); err != nil {
 		s.log.Printf("record exit: %v", err)
 	}
@@ -404,9 +414,7 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	if s.logw != nil {
 		s.logw.Close()
 	}
-	if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
-		s.log.Printf("delete: %v", err)
-	}
+	<-deleted
 	// Let waiters and attach clients get their answer, within bounds.
 	s.ln.Close()
 	if !waitTimeout(&s.conns, drainTimeout) {
