@@ -30,8 +30,9 @@ fi
 #   images:       docker-registry (local test registry), apache2-utils (htpasswd)
 #   containers:   catatonit (the init that --init mounts into containers)
 #   networking:   iptables (portmap, masquerade, firewall plugins)
-#   tooling:      jq, iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq iproute2 procps hyperfine file git ca-certificates)
+#   tooling:      jq, python3 (bench: edits specs jq 1.6 would corrupt),
+#                 iproute2, procps (rt ps), hyperfine (bench), file, git
+packages=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq python3 iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}" "${bench_peers[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
