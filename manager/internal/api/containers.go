@@ -118,7 +118,12 @@ func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
 // start starts c and watches it; a container that fails to start and
 // asked for AutoRemove is removed, as docker does.
 func (s *Server) start(ctx context.Context, c *container.Container) error {
-	err := s.e.Containers.Start(ctx, c)
+	var err error
+	if p := s.attaches.take(c.ID); p != nil {
+		err = s.startAttached(ctx, c, p)
+	} else {
+		err = s.e.Containers.Start(ctx, c)
+	}
 	if err == nil {
 		s.mon.watch(c.ID)
 		return nil
@@ -135,6 +140,25 @@ func (s *Server) start(ctx context.Context, c *container.Container) error {
 	} else {
 		s.mon.exited(c.ID, code)
 	}
+	return err
+}
+
+// startAttached starts c for the attach p waiting on it (see pendingAttach)
+// and hands p the stream, or the error.
+func (s *Server) startAttached(ctx context.Context, c *container.Container, p *pendingAttach) error {
+	ctx = context.WithoutCancel(ctx) // the stream outlives the request
+	stream, err := s.e.Containers.Run(ctx, c, p.stdin)
+	if err == nil && stream == nil {
+		// A shim holds c created already (another client attached the
+		// usual way): attach, then start it.
+		if stream, err = s.e.Containers.Attach(ctx, c, p.stdin); err == nil {
+			if err = s.e.Containers.Start(ctx, c); err != nil {
+				stream.Close()
+				stream = nil
+			}
+		}
+	}
+	p.ready <- pendingResult{stream: stream, err: err}
 	return err
 }
 
@@ -296,12 +320,26 @@ func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // attachContainer hijacks the connection and joins c's stdio. A container
-// that is not running yet gets its shim now (without starting), so the
-// CLI's attach-then-start loses no output.
+// that is not running yet is started with its output held for this attach
+// when the start comes (see pendingAttach); with a terminal, or when
+// another attach waits that way already, it gets its shim now (created,
+// not started), so the CLI's attach-then-start loses no output either.
 func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.container(r)
 	if err != nil {
 		return err
+	}
+	stdin := boolParam(r, "stdin") && c.Config.OpenStdin
+	q := r.URL.Query()
+	ss := session{tty: c.Config.Tty, stdin: stdin, out: !q.Has("stdout") || boolParam(r, "stdout"), err: !q.Has("stderr") || boolParam(r, "stderr")}
+	if ss.detachKeys, err = sessionDetachKeys(q.Get("detachKeys")); err != nil {
+		return err
+	}
+	// A terminal gets its size before the start: the usual way for it.
+	if !c.Running() && !c.Config.Tty {
+		if p := s.attaches.add(c.ID, stdin); p != nil {
+			return s.attachOnStart(w, r, c, p, ss)
+		}
 	}
 	if !c.Running() {
 		if err := s.e.Containers.Prepare(r.Context(), c); err != nil {
@@ -314,14 +352,6 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 			return s.attachUnstartable(w, r, c)
 		}
 	}
-	stdin := boolParam(r, "stdin") && c.Config.OpenStdin
-	q := r.URL.Query()
-	wantOut := !q.Has("stdout") || boolParam(r, "stdout")
-	wantErr := !q.Has("stderr") || boolParam(r, "stderr")
-	keys, err := sessionDetachKeys(q.Get("detachKeys"))
-	if err != nil {
-		return err
-	}
 	stream, err := s.e.Containers.Attach(context.WithoutCancel(r.Context()), c, stdin)
 	if err != nil {
 		return err
@@ -331,8 +361,77 @@ func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request) error {
 		stream.Close()
 		return err
 	}
-	pipeSession(conn, br, stream, session{tty: c.Config.Tty, stdin: stdin, out: wantOut, err: wantErr, detachKeys: keys}, nil)
+	pipeSession(conn, br, stream, ss, nil)
 	return nil
+}
+
+// attachOnStart serves the attach p to a container not launched yet: the
+// session opens at once and carries the container's output from the start
+// on (see pendingAttach). A start that fails ends it as attachUnstartable
+// does; so does the container's removal or the daemon's shutdown.
+func (s *Server) attachOnStart(w http.ResponseWriter, r *http.Request, c *container.Container, p *pendingAttach, ss session) error {
+	exit, cancelExit := s.mon.onExit(c.ID)
+	defer cancelExit()
+	removed, cancelRemoved := s.mon.onRemoved(c.ID)
+	defer cancelRemoved()
+	conn, br, err := hijack(w, r, false)
+	if err != nil {
+		if !s.attaches.drop(c.ID, p) {
+			if res := <-p.ready; res.stream != nil {
+				res.stream.Close()
+			}
+		}
+		return err
+	}
+	res := s.waitForStart(c, p, removed)
+	if res.err != nil {
+		if !errors.Is(res.err, errNotStarted) {
+			// The start that failed answers the client; hold the
+			// session until it has, as with a process that cannot start.
+			select {
+			case <-exit:
+			case <-removed:
+			case <-time.After(time.Minute):
+			}
+		}
+		conn.Close()
+		return nil
+	}
+	pipeSession(conn, br, res.stream, ss, nil)
+	return nil
+}
+
+var errNotStarted = errors.New("container was not started")
+
+// waitForStart waits for the start that takes p. Should the container be
+// removed, the daemon stop, or the container be started without this
+// daemon (mgr start), the wait ends: with the usual attach for the last.
+func (s *Server) waitForStart(c *container.Container, p *pendingAttach, removed <-chan struct{}) pendingResult {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var running *container.Container
+		select {
+		case res := <-p.ready:
+			return res
+		case <-removed:
+		case <-s.ctx.Done():
+		case <-tick.C:
+			cur, err := s.e.Containers.Get(s.ctx, c.ID)
+			if err != nil || !cur.Running() {
+				continue
+			}
+			running = cur
+		}
+		if !s.attaches.drop(c.ID, p) {
+			return <-p.ready // a start took it meanwhile
+		}
+		if running == nil {
+			return pendingResult{err: errNotStarted}
+		}
+		stream, err := s.e.Containers.Attach(s.ctx, running, p.stdin)
+		return pendingResult{stream: stream, err: err}
+	}
 }
 
 // attachUnstartable serves the attach of a container whose process

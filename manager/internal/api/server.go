@@ -35,12 +35,13 @@ type Options struct {
 
 // Server is the Docker-API front of one engine.
 type Server struct {
-	e       *engine.Engine
-	version string
-	log     *logrus.Entry
-	mux     *http.ServeMux
-	execs   *execRegistry
-	mon     *monitor
+	e        *engine.Engine
+	version  string
+	log      *logrus.Entry
+	mux      *http.ServeMux
+	execs    *execRegistry
+	mon      *monitor
+	attaches *pendingAttaches
 
 	ctx    context.Context // background tasks (exit watchers) end with it
 	cancel context.CancelFunc
@@ -56,7 +57,7 @@ func New(e *engine.Engine, o Options) *Server {
 		o.Version = "dev"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{e: e, version: o.Version, log: o.Log, mux: http.NewServeMux(), execs: newExecRegistry(), ctx: ctx, cancel: cancel}
+	s := &Server{e: e, version: o.Version, log: o.Log, mux: http.NewServeMux(), execs: newExecRegistry(), attaches: newPendingAttaches(), ctx: ctx, cancel: cancel}
 	s.mon = newMonitor(s)
 	s.routes()
 	return s
