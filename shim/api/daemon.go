@@ -13,10 +13,12 @@ import (
 // The daemon side of the shim is the same binary started with DaemonEnv
 // set to the fd of a pipe it reports on; GomaxprocsMark says the starter
 // set GOMAXPROCS=1 for it (the daemon drops it from what the runtime
-// inherits).
+// inherits). With GateEnv (the fd of a pipe) it waits for a byte on that
+// pipe before it reads the bundle, and exits quietly at its end instead.
 const (
 	DaemonEnv      = "_BERTH_SHIM_DAEMON"
 	GomaxprocsMark = "_BERTH_SHIM_GOMAXPROCS"
+	GateEnv        = "_BERTH_SHIM_GATE"
 )
 
 // StartDaemon starts the shim's daemon side directly — in its own session,
@@ -24,14 +26,31 @@ const (
 // `shim` run by hand (the launcher) calls it; Launch calls it too, which
 // saves the launcher's own exec on every container start.
 func StartDaemon(bin string, args []string, stateDir string) (*LaunchResult, []byte, error) {
+	d, err := spawnDaemon(bin, args, stateDir, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.report()
+}
+
+// daemon is a shim daemon started, its report not read yet.
+type daemon struct {
+	cmd      *exec.Cmd
+	reports  *os.File // read end of the report pipe
+	gate     *os.File // write end of the gate pipe, if gated
+	stateDir string
+}
+
+func spawnDaemon(bin string, args []string, stateDir string, gated bool) (*daemon, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create state dir: %w", err)
+		return nil, fmt.Errorf("create state dir: %w", err)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("report pipe: %w", err)
+		return nil, fmt.Errorf("report pipe: %w", err)
 	}
-	defer r.Close()
+	defer w.Close()
+	d := &daemon{reports: r, stateDir: stateDir}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/"
 	cmd.Env = append(os.Environ(), DaemonEnv+"=3")
@@ -39,27 +58,47 @@ func StartDaemon(bin string, args []string, stateDir string) (*LaunchResult, []b
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1", GomaxprocsMark+"=1")
 	}
 	cmd.ExtraFiles = []*os.File{w}
+	if gated {
+		gr, gw, err := os.Pipe()
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("gate pipe: %w", err)
+		}
+		defer gr.Close()
+		d.gate = gw
+		cmd.Env = append(cmd.Env, GateEnv+"=4")
+		cmd.ExtraFiles = append(cmd.ExtraFiles, gr)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		w.Close()
-		return nil, nil, fmt.Errorf("start shim daemon: %w", err)
+		r.Close()
+		if d.gate != nil {
+			d.gate.Close()
+		}
+		return nil, fmt.Errorf("start shim daemon: %w", err)
 	}
-	w.Close()
-	line, err := bufio.NewReader(r).ReadBytes('\n')
+	d.cmd = cmd
+	return d, nil
+}
+
+// report reads the daemon's report line.
+func (d *daemon) report() (*LaunchResult, []byte, error) {
+	defer d.reports.Close()
+	line, err := bufio.NewReader(d.reports).ReadBytes('\n')
 	if err != nil {
-		state, _ := cmd.Process.Wait()
+		state, _ := d.cmd.Process.Wait()
 		msg := "shim daemon exited before reporting"
 		if state != nil {
 			msg += " (" + state.String() + ")"
 		}
-		if tail := logTail(stateDir); tail != "" {
+		if tail := logTail(d.stateDir); tail != "" {
 			msg += ": " + tail
 		}
 		return nil, nil, fmt.Errorf("%s", msg)
 	}
 	// Reap the daemon should it exit while this process still runs (a
 	// long-lived manager); a short-lived one simply leaves it to init.
-	go func() { _ = cmd.Wait() }()
+	go func() { _ = d.cmd.Wait() }()
 	var res LaunchResult
 	if err := json.Unmarshal(line, &res); err != nil {
 		return nil, line, fmt.Errorf("decode shim report %q: %w", line, err)

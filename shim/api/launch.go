@@ -92,24 +92,75 @@ func (o LaunchOptions) Args() []string {
 // created (or started, with Start), or with the runtime's error text. The
 // shim runs on in its own session; the caller may exit at any time after.
 func Launch(ctx context.Context, o LaunchOptions) (*LaunchResult, error) {
-	if o.ID == "" || o.Bundle == "" || o.StateDir == "" {
-		return nil, errors.New("launch shim: id, bundle and state dir are required")
-	}
-	bin := o.Shim
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("shim"); err != nil {
-			return nil, fmt.Errorf("launch shim for %s: %w", o.ID, err)
-		}
+	bin, err := o.shimBinary()
+	if err != nil {
+		return nil, err
 	}
 	res, _, err := StartDaemon(bin, o.Args(), o.StateDir)
+	return launched(o.ID, res, err)
+}
+
+func (o LaunchOptions) shimBinary() (string, error) {
+	if o.ID == "" || o.Bundle == "" || o.StateDir == "" {
+		return "", errors.New("launch shim: id, bundle and state dir are required")
+	}
+	if o.Shim != "" {
+		return o.Shim, nil
+	}
+	bin, err := exec.LookPath("shim")
+	if err != nil {
+		return "", fmt.Errorf("launch shim for %s: %w", o.ID, err)
+	}
+	return bin, nil
+}
+
+func launched(id string, res *LaunchResult, err error) (*LaunchResult, error) {
+	if err != nil {
+		return nil, fmt.Errorf("launch shim for %s: %w", id, err)
+	}
+	if res.Error != "" {
+		return res, fmt.Errorf("create container %s: %s", id, res.Error)
+	}
+	return res, nil
+}
+
+// A Prelaunch is a shim started before its container's bundle is ready:
+// the shim process comes up (exec, Go runtime) while the caller mounts the
+// rootfs and writes config.json. Launch lets it go on to the bundle and the
+// runtime; Abort ends it. Should the caller die in between, the shim ends
+// too (its gate pipe closes) without leaving a file behind.
+type Prelaunch struct {
+	d  *daemon
+	id string
+}
+
+// StartPrelaunch starts a shim for o that waits for Launch.
+func StartPrelaunch(o LaunchOptions) (*Prelaunch, error) {
+	bin, err := o.shimBinary()
+	if err != nil {
+		return nil, err
+	}
+	d, err := spawnDaemon(bin, o.Args(), o.StateDir, true)
 	if err != nil {
 		return nil, fmt.Errorf("launch shim for %s: %w", o.ID, err)
 	}
-	if res.Error != "" {
-		return res, fmt.Errorf("create container %s: %s", o.ID, res.Error)
-	}
-	return res, nil
+	return &Prelaunch{d: d, id: o.ID}, nil
+}
+
+// Launch lets the shim go on and returns as the function Launch does.
+func (p *Prelaunch) Launch() (*LaunchResult, error) {
+	// A failed write means the shim is gone: its report (none) says so.
+	_, _ = p.d.gate.Write([]byte{1})
+	p.d.gate.Close()
+	res, _, err := p.d.report()
+	return launched(p.id, res, err)
+}
+
+// Abort ends the waiting shim and reaps it.
+func (p *Prelaunch) Abort() {
+	p.d.gate.Close()
+	p.d.reports.Close()
+	_ = p.d.cmd.Wait()
 }
 
 func parseLaunch(out []byte) (*LaunchResult, error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/berthrun/berth/shim/api"
+	"github.com/berthrun/berth/test/internal/harness"
 )
 
 // The manager that started the shim is SIGKILLed; the shim, in its own
@@ -120,6 +121,54 @@ func TestCreateThenStart(t *testing.T) {
 	if c.runtimeKnows() {
 		t.Error("runtime state left after exit")
 	}
+}
+
+// A shim started ahead of its bundle (Prelaunch) waits: let go, it runs
+// the container; aborted, it leaves nothing, not even a file.
+func TestPrelaunch(t *testing.T) {
+	t.Parallel()
+	t.Run("launch", func(t *testing.T) {
+		t.Parallel()
+		c := newCtr(t, "rt", withShell("echo prelaunched"))
+		c.opts.Start = true
+		pre, err := api.StartPrelaunch(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entries, _ := os.ReadDir(c.state); len(entries) != 0 {
+			t.Errorf("a waiting shim wrote %v", entries)
+		}
+		if c.launched, err = pre.Launch(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitGone(c.launched.ShimPid) {
+			t.Fatal("shim did not exit after its container")
+		}
+		if ex, err := api.ReadExit(c.state); err != nil || ex.ExitCode != 0 {
+			t.Errorf("exit record %+v, %v", ex, err)
+		}
+		if log, _ := os.ReadFile(c.opts.LogPath); !strings.Contains(string(log), "prelaunched") {
+			t.Errorf("log %q lacks the output", log)
+		}
+	})
+	t.Run("abort", func(t *testing.T) {
+		t.Parallel()
+		c := newCtr(t, "rt", withShell("echo never"))
+		pre, err := api.StartPrelaunch(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pre.Abort()
+		if entries, _ := os.ReadDir(c.state); len(entries) != 0 {
+			t.Errorf("an aborted shim left %v", entries)
+		}
+		if procs := harness.ProcessesMentioning(c.state); len(procs) != 0 {
+			t.Errorf("an aborted shim still runs: %v", procs)
+		}
+		if c.runtimeKnows() {
+			t.Error("an aborted shim created the container")
+		}
+	})
 }
 
 // A bundle the runtime cannot run: Launch returns the runtime's own error.

@@ -111,11 +111,34 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mod
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, err
 	}
-	if err := s.prepare(ctx, c, dir, exit, mode); err != nil {
+	// The shim process starts up while the rootfs and config are made.
+	pre, err := shimapi.StartPrelaunch(s.launchOptions(c, dir, exit, mode))
+	if err == nil {
+		err = s.prepare(ctx, c, dir, pre)
+	}
+	if err != nil {
 		s.launchFailed(ctx, c, err)
 		return false, err
 	}
 	return mode != launchCreate, nil
+}
+
+func (s *Service) launchOptions(c *Container, dir string, exit onExit, mode launchMode) shimapi.LaunchOptions {
+	return shimapi.LaunchOptions{
+		Shim:        s.paths.Shim,
+		ID:          c.ID,
+		Bundle:      dir,
+		StateDir:    dir,
+		Runtime:     s.paths.Runtime,
+		RuntimeRoot: s.runtimeRoot(),
+		LogPath:     s.logPath(c.ID),
+		LogMaxSize:  logMaxSize,
+		LogMaxFiles: logMaxFiles,
+		Stdin:       c.Config.OpenStdin,
+		Start:       mode != launchCreate,
+		HoldOutput:  mode == launchStartHeld,
+		ExitCommand: s.exitCommand(c.ID, exit),
+	}
 }
 
 // launchFailed undoes a launch that failed (or whose container was shut
@@ -134,7 +157,15 @@ func (s *Service) launchFailed(ctx context.Context, c *Container, err error) {
 	_ = s.setState(ctx, c)
 }
 
-func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit onExit, mode launchMode) error {
+// prepare makes c's rootfs, network and bundle in dir, then lets pre (the
+// shim started for it) launch it; on failure pre is ended.
+func (s *Service) prepare(ctx context.Context, c *Container, dir string, pre *shimapi.Prelaunch) (err error) {
+	launching := false
+	defer func() {
+		if !launching {
+			pre.Abort()
+		}
+	}()
 	img, err := s.images.Get(ctx, c.Config.Image.String())
 	if err != nil {
 		return fmt.Errorf("image of container %.12s: %w", c.ID, err)
@@ -162,21 +193,8 @@ func (s *Service) prepare(ctx context.Context, c *Container, dir string, exit on
 	if err := oci.WriteFile(filepath.Join(dir, "config.json"), spec); err != nil {
 		return err
 	}
-	res, err := shimapi.Launch(ctx, shimapi.LaunchOptions{
-		Shim:        s.paths.Shim,
-		ID:          c.ID,
-		Bundle:      dir,
-		StateDir:    dir,
-		Runtime:     s.paths.Runtime,
-		RuntimeRoot: s.runtimeRoot(),
-		LogPath:     s.logPath(c.ID),
-		LogMaxSize:  logMaxSize,
-		LogMaxFiles: logMaxFiles,
-		Stdin:       c.Config.OpenStdin,
-		Start:       mode != launchCreate,
-		HoldOutput:  mode == launchStartHeld,
-		ExitCommand: s.exitCommand(c.ID, exit),
-	})
+	launching = true
+	res, err := pre.Launch()
 	if err != nil {
 		if res != nil && res.Error != "" {
 			return startError(res.Error)

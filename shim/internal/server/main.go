@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/berthrun/berth/shim/api"
 )
@@ -71,6 +72,12 @@ func daemon(cfg *Config) int {
 		os.Unsetenv(api.GomaxprocsMark)
 		os.Unsetenv("GOMAXPROCS")
 	}
+	if fd := os.Getenv(api.GateEnv); fd != "" {
+		os.Unsetenv(api.GateEnv)
+		if !passGate(fd) {
+			return 0 // the launcher gave up before the bundle was ready
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s, err := newShim(ctx, cfg)
@@ -79,4 +86,18 @@ func daemon(cfg *Config) int {
 		return 1
 	}
 	return s.run(ctx, rep)
+}
+
+// passGate waits for the launcher's go (a byte on the gate pipe, fd);
+// false when the pipe ends first.
+func passGate(fd string) bool {
+	n, err := strconv.Atoi(fd)
+	if err != nil {
+		return false
+	}
+	gate := os.NewFile(uintptr(n), "gate")
+	defer gate.Close()
+	var b [1]byte
+	got, _ := gate.Read(b[:])
+	return got == 1
 }
