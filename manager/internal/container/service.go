@@ -25,6 +25,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/network"
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
+	"github.com/berthrun/berth/manager/internal/topdir"
 	"github.com/berthrun/berth/manager/internal/volume"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
@@ -55,6 +56,18 @@ type Service struct {
 // New returns the container service.
 func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service, ev *events.Journal) *Service {
 	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols, events: ev}
+}
+
+// PrepareDirs makes the parents of the per-container directories (data;
+// bundle and shim state; runtime state), marked so that ext4 spreads the
+// containers over its block groups (see topdir).
+func PrepareDirs(p Paths) error {
+	for _, d := range []string{filepath.Join(p.Root, "containers"), filepath.Join(p.RunRoot, "c"), filepath.Join(p.RunRoot, "runtime")} {
+		if err := topdir.Ensure(d); err != nil {
+			return fmt.Errorf("prepare %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // dataDir holds what survives the container's runs: rw layer, logs, etc files.

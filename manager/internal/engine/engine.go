@@ -86,12 +86,15 @@ func Open(o Options) (*Engine, error) {
 		NetnsDir: filepath.Join(o.RunRoot, "netns"),
 		Events:   journal,
 	})
+	paths := container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime, Manager: o.Manager}
+	if err := container.PrepareDirs(paths); err != nil {
+		return nil, err
+	}
 	return &Engine{
-		Options: o,
-		DB:      db,
-		Images:  images,
-		Containers: container.New(container.Paths{Root: o.Root, RunRoot: o.RunRoot, Shim: o.Shim, Runtime: o.Runtime, Manager: o.Manager},
-			store.NewContainers(db), images, snaps, nets, vols, journal),
+		Options:     o,
+		DB:          db,
+		Images:      images,
+		Containers:  container.New(paths, store.NewContainers(db), images, snaps, nets, vols, journal),
 		Events:      journal,
 		Networks:    nets,
 		Volumes:     vols,
