@@ -135,7 +135,10 @@ func argHolds(a specs.LinuxSeccompArg, x uint64) bool {
 }
 
 // verdicts lists the actions of the rules that match syscall name with
-// argument index 0 set to x (the other arguments 0).
+// argument index 0 set to x (the other arguments 0). The set of matching
+// actions is enough to compare two profiles here, without libseccomp's
+// precedence between actions: merging only ever replaces rules of one
+// action with rules of that same action.
 func verdicts(rules []specs.LinuxSyscall, name string, x uint64) []string {
 	var out []string
 	for _, r := range rules {

@@ -22,6 +22,13 @@ func fakeShim(t *testing.T, dir string, life time.Duration) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// A real shim writes its pid file itself, after its exec; here the
+	// exec may still be under way.
+	for deadline := time.Now().Add(5 * time.Second); !isShimOf(cmd.Process.Pid, dir); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fake shim never ran")
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, PidFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -86,4 +86,26 @@ func TestAttachBeforeStart(t *testing.T) {
 	if got, err := readUntil(gone, "\x00never", 10*time.Second); !errors.Is(err, io.EOF) {
 		t.Errorf("session after the container's removal: %q, %v", got, err)
 	}
+	// ... removed by mgr without the daemon, too.
+	d.mustDocker("create", "--name", "gone-too", "--network", "none", "busybox", "true")
+	goneToo := d.rawAttach(t, "gone-too")
+	if out, err := d.mgr("rm", "gone-too"); err != nil {
+		t.Fatalf("mgr rm: %v: %s", err, out)
+	}
+	if got, err := readUntil(goneToo, "\x00never", 10*time.Second); !errors.Is(err, io.EOF) {
+		t.Errorf("session after the container's removal by mgr: %q, %v", got, err)
+	}
+}
+
+// TestAttachWaitsPastTheWindow: an attach whose start comes after the
+// pending window takes the usual way and still gets the output.
+func TestAttachWaitsPastTheWindow(t *testing.T) {
+	d := startDaemon(t)
+	d.mustDocker("create", "--name", "slow", "--network", "none", "busybox", "echo", "started at last")
+	br := d.rawAttach(t, "slow")
+	time.Sleep(11 * time.Second) // past the 10 s pending window
+	d.mustDocker("start", "slow")
+	if got, err := readUntil(br, "started at last", 10*time.Second); err != nil {
+		t.Errorf("attach before a late start: %q, %v", got, err)
+	}
 }

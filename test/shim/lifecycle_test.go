@@ -131,12 +131,22 @@ func TestPrelaunch(t *testing.T) {
 		t.Parallel()
 		c := newCtr(t, "rt", withShell("echo prelaunched"))
 		c.opts.Start = true
+		// The bundle is not ready yet: the shim must not look at it
+		// before it is let go.
+		config := filepath.Join(c.bundle, "config.json")
+		if err := os.Rename(config, config+".later"); err != nil {
+			t.Fatal(err)
+		}
 		pre, err := api.StartPrelaunch(c.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		time.Sleep(100 * time.Millisecond) // time enough to fail, were it not waiting
 		if entries, _ := os.ReadDir(c.state); len(entries) != 0 {
 			t.Errorf("a waiting shim wrote %v", entries)
+		}
+		if err := os.Rename(config+".later", config); err != nil {
+			t.Fatal(err)
 		}
 		if c.launched, err = pre.Launch(); err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/berthrun/berth/manager/internal/container"
 	"github.com/berthrun/berth/manager/internal/detachkeys"
+	"github.com/berthrun/berth/manager/internal/errdefs"
 	"github.com/berthrun/berth/runtime/signalname"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
@@ -147,7 +148,9 @@ func (s *Server) start(ctx context.Context, c *container.Container) error {
 // and hands p the stream, or the error.
 func (s *Server) startAttached(ctx context.Context, c *container.Container, p *pendingAttach) error {
 	ctx = context.WithoutCancel(ctx) // the stream outlives the request
-	stream, err := s.e.Containers.Run(ctx, c, p.stdin)
+	// The shim cleans up after the exit, as after any start through the
+	// daemon: the daemon may be gone by then.
+	stream, err := s.e.Containers.Run(ctx, c, container.RunOptions{Stdin: p.stdin, ShimCleansUp: true})
 	if err == nil && stream == nil {
 		// A shim holds c created already (another client attached the
 		// usual way): attach, then start it.
@@ -403,35 +406,72 @@ func (s *Server) attachOnStart(w http.ResponseWriter, r *http.Request, c *contai
 
 var errNotStarted = errors.New("container was not started")
 
-// waitForStart waits for the start that takes p. Should the container be
-// removed, the daemon stop, or the container be started without this
-// daemon (mgr start), the wait ends: with the usual attach for the last.
+// pendingWindow is how long an attach waits as a pendingAttach. Then it
+// takes the usual way (the shim creates the container, the session waits
+// for whatever starts it): a client that attached and died, or starts the
+// container much later, does not keep the container from the usual start.
+const pendingWindow = 10 * time.Second
+
+// waitForStart waits for the start that takes p. It ends early, with
+// errNotStarted, when the container is removed or the daemon stops; joins
+// a container started without this daemon (mgr start); and takes the usual
+// way once pendingWindow has passed. An error from the start itself (or
+// from Prepare, the usual way) is the start's failure.
 func (s *Server) waitForStart(c *container.Container, p *pendingAttach, removed <-chan struct{}) pendingResult {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	window := time.NewTimer(pendingWindow)
+	defer window.Stop()
 	for {
-		var running *container.Container
+		usual := false
 		select {
 		case res := <-p.ready:
 			return res
 		case <-removed:
 		case <-s.ctx.Done():
+		case <-window.C:
+			usual = true
 		case <-tick.C:
 			cur, err := s.e.Containers.Get(s.ctx, c.ID)
-			if err != nil || !cur.Running() {
+			switch {
+			case errdefs.IsNotFound(err): // removed: the wait ends
+			case err != nil || !cur.Running():
 				continue
+			default: // started without this daemon: join it
+				usual = true
 			}
-			running = cur
 		}
 		if !s.attaches.drop(c.ID, p) {
 			return <-p.ready // a start took it meanwhile
 		}
-		if running == nil {
+		if !usual {
 			return pendingResult{err: errNotStarted}
 		}
-		stream, err := s.e.Containers.Attach(s.ctx, running, p.stdin)
-		return pendingResult{stream: stream, err: err}
+		return s.attachUsual(c.ID, p.stdin)
 	}
+}
+
+// attachUsual attaches to the container id as an attach that does not
+// wait for the start does: prepared (created by its shim) unless running.
+func (s *Server) attachUsual(id string, stdin bool) pendingResult {
+	cur, err := s.e.Containers.Get(s.ctx, id)
+	if err == nil && !cur.Running() {
+		if err = s.e.Containers.Prepare(s.ctx, cur); err != nil {
+			var se *container.StartError
+			if errors.As(err, &se) {
+				return pendingResult{err: err} // its start will fail
+			}
+		}
+	}
+	if err != nil {
+		return pendingResult{err: errNotStarted}
+	}
+	stream, err := s.e.Containers.Attach(s.ctx, cur, stdin)
+	if err != nil {
+		// Gone already (a short process another mgr started).
+		return pendingResult{err: errNotStarted}
+	}
+	return pendingResult{stream: stream}
 }
 
 // attachUnstartable serves the attach of a container whose process

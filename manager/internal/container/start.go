@@ -45,19 +45,35 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	return err
 }
 
+// RunOptions says how Run runs a container.
+type RunOptions struct {
+	Stdin bool // attach to its stdin too
+	// ShimCleansUp gives the shim the exit command a detached start gets
+	// (tear down, and remove an AutoRemove container), for a caller that
+	// may be gone when the container exits (the daemon). Without it the
+	// caller waits for the exit and cleans up, as after Prepare.
+	ShimCleansUp bool
+}
+
 // Run is Prepare, Attach and Start in one step: the shim's runtime call
 // creates and starts c (one runtime process less), holding c's output for
-// the attach made right after. As with Prepare, the caller waits for the
-// exit and cleans up. It returns no stream when a shim held c created
-// already (prepared earlier): then the caller attaches and Starts it. A
-// terminal wants Prepare, Attach (with its size) and Start instead.
-func (s *Service) Run(ctx context.Context, c *Container, stdin bool) (*shimapi.Stream, error) {
+// the attach made right after. It returns no stream when a shim held c
+// created already (prepared earlier): then the caller attaches and Starts
+// it. A terminal wants Prepare, Attach (with its size) and Start instead.
+func (s *Service) Run(ctx context.Context, c *Container, o RunOptions) (*shimapi.Stream, error) {
+	exit := exitNone
+	if o.ShimCleansUp {
+		exit = exitCleanup
+		if c.Config.AutoRemove {
+			exit = exitRemove
+		}
+	}
 	launched := time.Now()
-	started, err := s.prepareRun(ctx, c, exitNone, launchStartHeld)
+	started, err := s.prepareRun(ctx, c, exit, launchStartHeld)
 	if err != nil || !started {
 		return nil, err
 	}
-	stream, err := s.Attach(ctx, c, stdin)
+	stream, err := s.Attach(ctx, c, o.Stdin)
 	if err == nil {
 		if err = s.markRunning(ctx, c, launched); err != nil {
 			stream.Close()
@@ -97,6 +113,10 @@ const (
 // prepareRun is Prepare with the shim's exit command and launch mode
 // chosen; it reports whether the launch started c.
 func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mode launchMode) (bool, error) {
+	// One launch of c at a time in this process: an attach preparing it
+	// and a start racing it would otherwise both start a shim on its state
+	// dir (a prelaunched shim has no pid file or socket to be seen by).
+	defer s.launches.lock(c.ID)()
 	if c.Running() {
 		return false, fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
 	}
