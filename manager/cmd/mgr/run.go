@@ -136,7 +136,7 @@ func runAttached(ctx context.Context, e *engine.Engine, ctr *container.Container
 	if ctr.Config.Tty {
 		err = e.Containers.Prepare(ctx, ctr)
 	} else {
-		stream, err = e.Containers.Run(ctx, ctr, container.RunOptions{Stdin: ctr.Config.OpenStdin})
+		stream, err = e.Containers.Run(ctx, ctr, ctr.Config.OpenStdin)
 	}
 	if err != nil {
 		return 0, startFailed(ctx, e, ctr, err)

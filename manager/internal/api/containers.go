@@ -148,9 +148,10 @@ func (s *Server) start(ctx context.Context, c *container.Container) error {
 // and hands p the stream, or the error.
 func (s *Server) startAttached(ctx context.Context, c *container.Container, p *pendingAttach) error {
 	ctx = context.WithoutCancel(ctx) // the stream outlives the request
-	// The shim cleans up after the exit, as after any start through the
-	// daemon: the daemon may be gone by then.
-	stream, err := s.e.Containers.Run(ctx, c, container.RunOptions{Stdin: p.stdin, ShimCleansUp: true})
+	// The daemon's monitor (watching from the start) cleans up after the
+	// exit, as after the attach's usual way (Prepare): an exit command of
+	// the shim's would race it.
+	stream, err := s.e.Containers.Run(ctx, c, p.stdin)
 	if err == nil && stream == nil {
 		// A shim holds c created already (another client attached the
 		// usual way): attach, then start it.

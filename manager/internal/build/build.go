@@ -42,7 +42,7 @@ type Images interface {
 // Containers is what a build needs of the container service to RUN.
 type Containers interface {
 	Create(ctx context.Context, name string, cfg container.Config) (*container.Container, error)
-	Run(ctx context.Context, c *container.Container, o container.RunOptions) (*shimapi.Stream, error)
+	Run(ctx context.Context, c *container.Container, stdin bool) (*shimapi.Stream, error)
 	Attach(ctx context.Context, c *container.Container, stdin bool) (*shimapi.Stream, error)
 	Start(ctx context.Context, c *container.Container) error
 	Wait(ctx context.Context, c *container.Container) (*shimapi.ExitStatus, error)

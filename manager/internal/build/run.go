@@ -76,7 +76,7 @@ func (bd *build) run(ctx context.Context, st *stage, c *instructions.RunCommand)
 // runContainer runs ctr to its exit with its output going to out.
 func (bd *build) runContainer(ctx context.Context, ctr *container.Container, out io.Writer) (int, error) {
 	// Run attaches as it starts the container: the step's output is whole.
-	stream, err := bd.containers.Run(ctx, ctr, container.RunOptions{})
+	stream, err := bd.containers.Run(ctx, ctr, false)
 	if err != nil {
 		return 0, fmt.Errorf("RUN: %w", err)
 	}

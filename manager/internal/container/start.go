@@ -45,35 +45,20 @@ func (s *Service) Prepare(ctx context.Context, c *Container) error {
 	return err
 }
 
-// RunOptions says how Run runs a container.
-type RunOptions struct {
-	Stdin bool // attach to its stdin too
-	// ShimCleansUp gives the shim the exit command a detached start gets
-	// (tear down, and remove an AutoRemove container), for a caller that
-	// may be gone when the container exits (the daemon). Without it the
-	// caller waits for the exit and cleans up, as after Prepare.
-	ShimCleansUp bool
-}
-
 // Run is Prepare, Attach and Start in one step: the shim's runtime call
 // creates and starts c (one runtime process less), holding c's output for
-// the attach made right after. It returns no stream when a shim held c
-// created already (prepared earlier): then the caller attaches and Starts
-// it. A terminal wants Prepare, Attach (with its size) and Start instead.
-func (s *Service) Run(ctx context.Context, c *Container, o RunOptions) (*shimapi.Stream, error) {
-	exit := exitNone
-	if o.ShimCleansUp {
-		exit = exitCleanup
-		if c.Config.AutoRemove {
-			exit = exitRemove
-		}
-	}
+// the attach made right after. As with Prepare, the caller waits for the
+// exit and cleans up (the shim gets no exit command: it would race the
+// caller's cleanup). It returns no stream when a shim held c created
+// already (prepared earlier): then the caller attaches and Starts it. A
+// terminal wants Prepare, Attach (with its size) and Start instead.
+func (s *Service) Run(ctx context.Context, c *Container, stdin bool) (*shimapi.Stream, error) {
 	launched := time.Now()
-	started, err := s.prepareRun(ctx, c, exit, launchStartHeld)
+	started, err := s.prepareRun(ctx, c, exitNone, launchStartHeld)
 	if err != nil || !started {
 		return nil, err
 	}
-	stream, err := s.Attach(ctx, c, o.Stdin)
+	stream, err := s.Attach(ctx, c, stdin)
 	if err == nil {
 		if err = s.markRunning(ctx, c, launched); err != nil {
 			stream.Close()
