@@ -3,6 +3,10 @@
 package daemon
 
 import (
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -207,6 +211,25 @@ func TestAutoRemoveDetached(t *testing.T) {
 	_, stderr, err := d.docker("inspect", id)
 	if exitCode(err) != 1 || !strings.Contains(stderr, "No such object") {
 		t.Errorf("inspect of an auto-removed container: %v %q", err, stderr)
+	}
+	// Containers that exit at once: the shim's exit command and the
+	// daemon both remove them; a client waiting for the removal is told
+	// every time (it hung when the daemon's removal lost the race).
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", d.socket)
+		}}}
+	for i := range 10 {
+		id := strings.TrimSpace(d.mustDocker("run", "-d", "--rm", "--network", "none", "busybox", "true"))
+		resp, err := client.Post("http://mgr/v1.50/containers/"+id+"/wait?condition=removed", "", nil)
+		if err != nil {
+			t.Fatalf("wait for the removal of run %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("wait for the removal of run %d: %s %s", i, resp.Status, body)
+		}
 	}
 }
 

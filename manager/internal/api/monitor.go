@@ -228,21 +228,31 @@ func (m *monitor) follow(id string) {
 }
 
 func (m *monitor) autoRemove(ctx context.Context, id string, code int, log *logrus.Entry) {
-	c, err := m.s.e.Containers.Get(ctx, id)
-	if err == nil {
-		if c.Running() {
-			return // restarted meanwhile
-		}
-		err = m.s.e.Containers.Remove(context.WithoutCancel(ctx), c, true)
-		if err == nil { // --rm takes the anonymous volumes along, as docker
-			if verr := m.s.e.Containers.RemoveAnonymousVolumes(context.WithoutCancel(ctx), c); verr != nil {
-				log.WithError(verr).Warn("remove anonymous volumes")
+	// A detached start gave the shim an exit command that removes the
+	// container too: the two removals may collide (one finds the other's
+	// files going), so a failure is retried, and a container found gone
+	// was removed.
+	for attempt := 1; ; attempt++ {
+		c, err := m.s.e.Containers.Get(ctx, id)
+		if err == nil {
+			if c.Running() {
+				return // restarted meanwhile
+			}
+			if err = m.s.e.Containers.Remove(context.WithoutCancel(ctx), c, true); err == nil {
+				// --rm takes the anonymous volumes along, as docker
+				if verr := m.s.e.Containers.RemoveAnonymousVolumes(context.WithoutCancel(ctx), c); verr != nil {
+					log.WithError(verr).Warn("remove anonymous volumes")
+				}
 			}
 		}
-	}
-	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-		log.WithError(err).Warn("auto-remove container")
-		return
+		if err == nil || errors.Is(err, errdefs.ErrNotFound) {
+			break
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			log.WithError(err).Warn("auto-remove container")
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	m.removed(id, code)
 }
