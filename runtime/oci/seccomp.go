@@ -54,13 +54,14 @@ const valueSetLimit = 1 << 12
 
 // mergeValueRules rewrites rules that allow (or deny) one syscall for a set
 // of values of one argument, one rule per value, into one masked-equality
-// rule per aligned power-of-two block of that set: docker's 31 socket rules
-// (one per address family) become 21. The filter allows and denies exactly
-// the same calls (argument & ^(2^k-1) == start matches the values
-// start..start+2^k-1 and, as the equality it replaces, only with the high
-// 32 bits clear), but libseccomp generates it much faster: each value rule
-// multiplies its work on i386 (socketcall), and the default profile took
-// libcontainer's init 14.2 ms to compile and load, 10.3 ms merged.
+// rule per aligned power-of-two block of that set: docker's 30 socket rules
+// (one per allowed address family, the first three as one "< 3") become
+// 21. The filter allows and denies exactly the same calls (argument &
+// ^(2^k-1) == start matches the values start..start+2^k-1 and, as the
+// equality it replaces, only with the high 32 bits clear), but libseccomp
+// generates it much faster: each value rule multiplies its work on i386
+// (socketcall), and the default profile took libcontainer's init 14.2 ms
+// to compile and load, 10.3 ms merged.
 //
 // Only rules with a single condition (== value, or < value) on the same
 // argument and otherwise equal (names, action, errno) are merged, and only
