@@ -98,10 +98,15 @@ const (
 // prepareRun is Prepare with the shim's exit command and launch mode
 // chosen; it reports whether the launch started c.
 func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mode launchMode) (bool, error) {
-	// One launch of c at a time in this process: an attach preparing it
-	// and a start racing it would otherwise both start a shim on its state
-	// dir (a prelaunched shim has no pid file or socket to be seen by).
-	defer s.launches.lock(c.ID)()
+	// One launch of c at a time (this mgr process or another): an attach
+	// preparing it and a start racing it would otherwise both start a shim
+	// on its state dir (a prelaunched shim has no pid file or socket to be
+	// seen by).
+	unlock, err := lockFile(filepath.Join(s.dataDir(c.ID), "launch.lock"))
+	if err != nil {
+		return false, fmt.Errorf("launch container %.12s: %w", c.ID, err)
+	}
+	defer unlock()
 	if c.Running() {
 		return false, fmt.Errorf("container %s is already running: %w", c.Name, errdefs.ErrConflict)
 	}
