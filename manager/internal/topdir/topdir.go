@@ -37,17 +37,3 @@ func Ensure(dir string) error {
 	_ = unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, int(flags|fsTopdirFL))
 	return nil
 }
-
-// Marked tells whether dir carries the mark.
-func Marked(dir string) (bool, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
-	if err != nil {
-		return false, err
-	}
-	return flags&fsTopdirFL != 0, nil
-}
