@@ -53,6 +53,7 @@ func startContainer(c *cli.Context, action launch.Action) (int, error) {
 		NoPivotRoot:     c.Bool("no-pivot"),
 		NoNewKeyring:    c.Bool("no-new-keyring"),
 		RootlessCgroups: rootless,
+		SeccompCache:    c.String("seccomp-cache"),
 	})
 	if err != nil {
 		return -1, err

@@ -35,6 +35,9 @@ type CreateOpts struct {
 	NoPivotRoot     bool
 	NoNewKeyring    bool
 	RootlessCgroups bool
+	// SeccompCache is the directory of compiled seccomp filters (empty:
+	// none; the init compiles its filter as runc's does).
+	SeccompCache string
 }
 
 // Load opens the container id under the state root.
@@ -70,5 +73,6 @@ func Create(root, id string, spec *specs.Spec, opts CreateOpts) (*Container, err
 	if err != nil {
 		return nil, fmt.Errorf("convert config: %w", err)
 	}
+	precompileSeccomp(opts.SeccompCache, config.Seccomp)
 	return libcontainer.Create(root, id, config)
 }
