@@ -24,9 +24,10 @@ const (
 // StartDaemon starts the shim's daemon side directly — in its own session,
 // working in "/", reporting on a pipe — and returns its one-line report.
 // `shim` run by hand (the launcher) calls it; Launch calls it too, which
-// saves the launcher's own exec on every container start.
-func StartDaemon(bin string, args []string, stateDir string) (*LaunchResult, []byte, error) {
-	d, err := spawnDaemon(bin, args, stateDir, false)
+// saves the launcher's own exec on every container start. env is added to
+// the daemon's environment (which its runtime calls inherit).
+func StartDaemon(bin string, args []string, stateDir string, env []string) (*LaunchResult, []byte, error) {
+	d, err := spawnDaemon(bin, args, stateDir, env, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,7 +42,7 @@ type daemon struct {
 	stateDir string
 }
 
-func spawnDaemon(bin string, args []string, stateDir string, gated bool) (*daemon, error) {
+func spawnDaemon(bin string, args []string, stateDir string, env []string, gated bool) (*daemon, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
@@ -53,7 +54,7 @@ func spawnDaemon(bin string, args []string, stateDir string, gated bool) (*daemo
 	d := &daemon{reports: r, stateDir: stateDir}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), DaemonEnv+"=3")
+	cmd.Env = append(append(os.Environ(), env...), DaemonEnv+"=3")
 	if os.Getenv("GOMAXPROCS") == "" {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1", GomaxprocsMark+"=1")
 	}

@@ -33,6 +33,9 @@ type LaunchOptions struct {
 	// else "rt" from $PATH); RuntimeRoot its --root (empty: its default).
 	Runtime     string
 	RuntimeRoot string
+	// RuntimeEnv is added to the shim's environment, which its runtime
+	// calls inherit (e.g. rt's RT_SECCOMP_CACHE).
+	RuntimeEnv []string
 	// LogPath is the container's json-file log (empty: no log file).
 	// LogMaxSize (bytes, 0: unlimited) and LogMaxFiles (default 1) rotate it.
 	LogPath     string
@@ -96,7 +99,7 @@ func Launch(ctx context.Context, o LaunchOptions) (*LaunchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := StartDaemon(bin, o.Args(), o.StateDir)
+	res, _, err := StartDaemon(bin, o.Args(), o.StateDir, o.RuntimeEnv)
 	return launched(o.ID, res, err)
 }
 
@@ -140,7 +143,7 @@ func StartPrelaunch(o LaunchOptions) (*Prelaunch, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := spawnDaemon(bin, o.Args(), o.StateDir, true)
+	d, err := spawnDaemon(bin, o.Args(), o.StateDir, o.RuntimeEnv, true)
 	if err != nil {
 		return nil, fmt.Errorf("launch shim for %s: %w", o.ID, err)
 	}

@@ -84,6 +84,12 @@ func (s *Service) runDir(id string) string { return filepath.Join(s.paths.RunRoo
 
 func (s *Service) runtimeRoot() string { return filepath.Join(s.paths.RunRoot, "runtime") }
 
+// seccompCache is where rt keeps the seccomp filters it compiled (one per
+// distinct profile; other runtimes ignore the variable that names it). It
+// is a cache, not per-container state: it stays while containers come and
+// go, and goes with the run root at reboot.
+func (s *Service) seccompCache() string { return filepath.Join(s.paths.RunRoot, "seccomp-cache") }
+
 func (s *Service) rootfs(id string) string { return filepath.Join(s.runDir(id), "rootfs") }
 
 func (s *Service) logPath(id string) string { return filepath.Join(s.dataDir(id), "container.log") }

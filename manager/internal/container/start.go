@@ -141,6 +141,7 @@ func (s *Service) launchOptions(c *Container, dir string, exit onExit, mode laun
 		StateDir:    dir,
 		Runtime:     s.paths.Runtime,
 		RuntimeRoot: s.runtimeRoot(),
+		RuntimeEnv:  []string{"RT_SECCOMP_CACHE=" + s.seccompCache()},
 		LogPath:     s.logPath(c.ID),
 		LogMaxSize:  logMaxSize,
 		LogMaxFiles: logMaxFiles,

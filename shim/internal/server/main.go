@@ -39,7 +39,7 @@ func launch(cfg *Config, args []string, stdout io.Writer) int {
 	if err == nil {
 		var line []byte
 		var res *api.LaunchResult
-		res, line, err = api.StartDaemon(self, args, cfg.StateDir)
+		res, line, err = api.StartDaemon(self, args, cfg.StateDir, nil)
 		if err == nil {
 			fmt.Fprintf(stdout, "%s", line)
 			if res.Error != "" {
