@@ -24,7 +24,8 @@ fi
 
 # Debian packages, by what needs them:
 #   build:        gcc, libc6-dev, make, pkg-config, libseccomp-dev (cgo: nsenter,
-#                 seccomp; rt links them statically)
+#                 seccomp; rt links them statically), patch, python3
+#                 (hack/runc-patched.sh: runtime/patches onto runc)
 #   test rootfs:  busybox-static
 #   peers:        runc, crun, conmon (conformance and bench compare against them)
 #   images:       docker-registry (local test registry), apache2-utils (htpasswd)
@@ -32,7 +33,7 @@ fi
 #   networking:   iptables (portmap, masquerade, firewall plugins)
 #   tooling:      jq, python3 (bench: edits specs jq 1.6 would corrupt),
 #                 iproute2, procps (rt ps), hyperfine (bench), file, git
-packages=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq python3 iproute2 procps hyperfine file git ca-certificates)
+packages=(gcc libc6-dev make pkg-config libseccomp-dev patch busybox-static runc crun conmon docker-registry apache2-utils catatonit iptables jq python3 iproute2 procps hyperfine file git ca-certificates)
 missing=()
 for p in "${packages[@]}" "${bench_peers[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
