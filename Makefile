@@ -26,11 +26,10 @@ export CGO_ENABLED := 1
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/rt, bin/shim and bin/mgr
+build: $(RT_MODFILE) ## build bin/rt, bin/shim and bin/mgr
 	# rt and mgr run several times per container start: static binaries skip
 	# the dynamic loader (~0.5 ms per rt exec, ~1.5 ms per mgr command; rt
 	# links libseccomp statically, as runc's releases do)
-	hack/runc-patched.sh $(RUNC_PATCHED)
 	$(GO) build $(GOFLAGS_BUILD) -modfile $(RT_MODFILE) -tags '$(RT_TAGS)' -ldflags '$(LDFLAGS) -extldflags -static' -o $(BIN)/rt ./runtime/cmd/rt
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -tags '$(MGR_TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/mgr ./manager/cmd/mgr
 	# static (no cgo): libc's mappings would cost the shim ~1.7 MB of RSS
@@ -47,10 +46,9 @@ setup: ## install system deps and CNI plugins, build, make and load the busybox 
 
 test: setup lint test-unit test-integration conformance ## the whole suite (what CI runs): setup, lint, unit, integration, OCI conformance
 
-test-unit: ## unit tests (no root needed; root-only cases skip)
+test-unit: $(RT_MODFILE) ## unit tests (no root needed; root-only cases skip)
 	$(GO) test -count=1 ./...
 	# runtime/ again as rt is built: patched runc, seccomp (cgo)
-	hack/runc-patched.sh $(RUNC_PATCHED)
 	$(GO) test -count=1 -modfile $(RT_MODFILE) -tags 'seccomp runcpatch' ./runtime/...
 
 test-integration: build ## integration tests with real containers (root)
@@ -63,13 +61,17 @@ bench: ## benchmarks side by side with the peers (runc, crun, conmon, podman, bu
 	hack/setup.sh --bench
 	hack/bench.sh
 
-lint: ## gofmt and go vet
+lint: $(RT_MODFILE) ## gofmt and go vet
 	@out=$$(gofmt -l $$(find . \( -path ./_output -o -path ./bin \) -prune -o -name '*.go' -print)); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	hack/runc-patched.sh $(RUNC_PATCHED)
 	$(GO) vet -modfile $(RT_MODFILE) -tags 'seccomp runcpatch' ./runtime/...
 	$(GO) vet -tags integration ./test/...
 
+# the patched runc module rt builds against (runtime/patches/README.md)
+$(RT_MODFILE): go.mod go.sum hack/runc-patched.sh $(wildcard runtime/patches/*.patch)
+	GO=$(GO) hack/runc-patched.sh $(RUNC_PATCHED)
+
 clean: ## remove build output
+	[ ! -d $(RUNC_PATCHED) ] || chmod -R u+w $(RUNC_PATCHED)
 	rm -rf $(BIN) _output

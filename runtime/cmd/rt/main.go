@@ -53,7 +53,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "root", Value: "/run/rt", Usage: "root directory for storage of container state (this should be located in tmpfs)"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver; cgroupsPath must then be \"slice:prefix:name\" (fails clearly when systemd is not running)"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
-			&cli.StringFlag{Name: "seccomp-cache", EnvVars: []string{"RT_SECCOMP_CACHE"}, Usage: "directory of compiled seccomp filters, one per distinct profile: a container start loads its filter from there instead of compiling it (not in runc; default: none)"},
+			&cli.StringFlag{Name: "seccomp-cache", EnvVars: []string{"RT_SECCOMP_CACHE"}, Usage: "directory of compiled seccomp filters, one per distinct profile: a container start loads its filter from there instead of compiling it; it must be rt's user's own and writable by nobody else (not in runc; ignored by an rt not built with runtime/patches; default: none)"},
 			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpoint/restore is not supported"},
 		},
 		Commands: []*cli.Command{

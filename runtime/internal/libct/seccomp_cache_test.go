@@ -24,7 +24,11 @@ func TestCacheFileRoundTrip(t *testing.T) {
 		t.Errorf("cache dir holds %v, want just %s", ents, key)
 	}
 	for _, p := range []string{dir, filepath.Join(dir, key)} {
-		if st, _ := os.Stat(p); st.Mode().Perm()&0o077 != 0 {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s is %v: the filters of root's containers are root's only", p, st.Mode().Perm())
 		}
 	}
@@ -71,5 +75,72 @@ func TestCacheKeySeparatesParts(t *testing.T) {
 	}
 	if cacheKey([]byte("a")) != cacheKey([]byte("a")) {
 		t.Error("key is not stable")
+	}
+}
+
+// TestCacheTrustsOnlyPrivateFiles: a file anyone else could have written
+// is never read as a filter, however well it checks out.
+func TestCacheTrustsOnlyPrivateFiles(t *testing.T) {
+	filter := bytes.Repeat([]byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, 4)
+	key := cacheKey([]byte("p"))
+	for _, tc := range []struct {
+		name  string
+		root  bool // needs root (chown)
+		spoil func(t *testing.T, dir string)
+	}{
+		{"directory writable by the group", false, func(t *testing.T, dir string) { chmod(t, dir, 0o770) }},
+		{"directory writable by all", false, func(t *testing.T, dir string) { chmod(t, dir, 0o1777) }},
+		{"file writable by others", false, func(t *testing.T, dir string) { chmod(t, filepath.Join(dir, key), 0o606) }},
+		{"file is a symlink", false, func(t *testing.T, dir string) {
+			other := filepath.Join(t.TempDir(), "elsewhere")
+			if err := os.Rename(filepath.Join(dir, key), other); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(other, filepath.Join(dir, key)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"directory is a symlink", false, nil},
+		{"file of another user", true, func(t *testing.T, dir string) { chown(t, filepath.Join(dir, key)) }},
+		{"directory of another user", true, func(t *testing.T, dir string) { chown(t, dir) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root && os.Geteuid() != 0 {
+				t.Skip("needs root to chown")
+			}
+			dir := filepath.Join(t.TempDir(), "cache")
+			if err := writeCached(dir, key, 0, filter); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := readCached(dir, key); err != nil {
+				t.Fatalf("private cache not read: %v", err)
+			}
+			use := dir
+			if tc.spoil == nil {
+				use = filepath.Join(t.TempDir(), "link")
+				if err := os.Symlink(dir, use); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				tc.spoil(t, dir)
+			}
+			if _, _, err := readCached(use, key); err == nil {
+				t.Error("read a filter others could have written")
+			}
+		})
+	}
+}
+
+func chmod(t *testing.T, p string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chown(t *testing.T, p string) {
+	t.Helper()
+	if err := os.Lchown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
 	}
 }

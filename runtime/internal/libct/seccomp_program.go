@@ -4,6 +4,9 @@ package libct
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"strconv"
 
@@ -28,10 +31,14 @@ func precompileSeccomp(dir string, c *configs.Seccomp) {
 	if err != nil {
 		return
 	}
-	key := cacheKey(profile, []byte(runcVersion()), []byte(patches.Runc), []byte(libseccompIdentity()), []byte(kernelRelease()))
-	if flags, filter, err := readCached(dir, key); err == nil {
+	key := cacheKey(profile, []byte(patches.Runc), []byte(binaryIdentity()), []byte(libseccompIdentity()), []byte(kernelRelease()))
+	flags, filter, err := readCached(dir, key)
+	if err == nil {
 		c.Program = &configs.SeccompProgram{Filter: filter, Flags: flags}
 		return
+	}
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errBadCacheFile) {
+		logrus.Warnf("%v", err) // e.g. a cache directory others may write
 	}
 	p, err := seccomp.Compile(c)
 	if err != nil {
@@ -40,21 +47,24 @@ func precompileSeccomp(dir string, c *configs.Seccomp) {
 	}
 	c.Program = p
 	if err := writeCached(dir, key, p.Flags, p.Filter); err != nil {
-		logrus.Debugf("%v", err) // a cache that cannot be written only costs time
+		logrus.Warnf("%v", err) // the next start compiles again
 	}
 }
 
-// runcVersion is the runc module's version as go.mod names it (the build
-// replaces it with the patched copy; the patch's text is keyed apart).
-func runcVersion() string {
+// binaryIdentity names this rt build: its Go modules (runc,
+// libseccomp-golang, x/net's bpf assembler ...), toolchain and settings,
+// and the executable file itself, which also changes with the C libseccomp
+// linked into it.
+func binaryIdentity() string {
+	id := "no build info"
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			if m.Path == "github.com/opencontainers/runc" {
-				return m.Version
-			}
-		}
+		id = bi.String()
 	}
-	return "unknown"
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err == nil {
+		id += fmt.Sprintf("\nexe %d:%d %d %d.%d", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	}
+	return id
 }
 
 // libseccompIdentity: the library's version and the API level it found in
