@@ -410,8 +410,8 @@ mgr_at det load -q -i "$mw/busybox.tar" >/dev/null
 # seccomp profile), run by bare rt on the same rootfs: the baseline that
 # differs from `mgr run` only by the manager: rt gets the seccomp cache mgr
 # gives it (runtime/patches/README.md), so the compiled filter is loaded,
-# not built again (which would cost ~10 ms). (python, not jq: jq 1.6 reads numbers as doubles and would
-# corrupt the profile's 64-bit masks.)
+# not built again (which would cost ~10 ms). (python, not jq: jq 1.6 reads
+# numbers as doubles and would corrupt the profile's 64-bit masks.)
 sid=$(mgr_at run run -d --network none busybox sleep 60)
 mkdir -p "$mw/mgrspec"
 python3 - "$mw/m-run/rr/c/${sid:0:12}/config.json" "$work/bundle/rootfs" >"$mw/mgrspec/config.json" <<'PY'

@@ -31,9 +31,9 @@ const cacheHeaderLen = 8 + 8 + 8 + sha256.Size
 // instructions of 8 bytes.
 const maxProgramBytes = 4096 * 8
 
-// cacheKey names the file for a profile: the profile with everything the
-// compiled program depends on besides it (the libcontainer and libseccomp
-// versions, the kernel's seccomp API).
+// cacheKey names the file for a profile: the profile with everything else
+// the compiled program depends on (the patch, rt's build, libseccomp and
+// the kernel), each part length-prefixed.
 func cacheKey(parts ...[]byte) string {
 	h := sha256.New()
 	for _, p := range parts {

@@ -3,6 +3,7 @@ package libct
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,26 +84,28 @@ func TestCacheKeySeparatesParts(t *testing.T) {
 func TestCacheTrustsOnlyPrivateFiles(t *testing.T) {
 	filter := bytes.Repeat([]byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, 4)
 	key := cacheKey([]byte("p"))
+	// each case spoils a private cache and returns the directory to read
 	for _, tc := range []struct {
 		name  string
 		root  bool // needs root (chown)
-		spoil func(t *testing.T, dir string)
+		spoil func(t *testing.T, dir string) string
 	}{
-		{"directory writable by the group", false, func(t *testing.T, dir string) { chmod(t, dir, 0o770) }},
-		{"directory writable by all", false, func(t *testing.T, dir string) { chmod(t, dir, 0o1777) }},
-		{"file writable by others", false, func(t *testing.T, dir string) { chmod(t, filepath.Join(dir, key), 0o606) }},
-		{"file is a symlink", false, func(t *testing.T, dir string) {
+		{"directory writable by the group", false, func(t *testing.T, dir string) string { return chmod(t, dir, dir, 0o770) }},
+		{"directory writable by all", false, func(t *testing.T, dir string) string { return chmod(t, dir, dir, 0o1777) }},
+		{"file writable by others", false, func(t *testing.T, dir string) string { return chmod(t, dir, filepath.Join(dir, key), 0o606) }},
+		{"file is a symlink", false, func(t *testing.T, dir string) string {
 			other := filepath.Join(t.TempDir(), "elsewhere")
 			if err := os.Rename(filepath.Join(dir, key), other); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Symlink(other, filepath.Join(dir, key)); err != nil {
-				t.Fatal(err)
-			}
+			return symlink(t, dir, other, filepath.Join(dir, key))
 		}},
-		{"directory is a symlink", false, nil},
-		{"file of another user", true, func(t *testing.T, dir string) { chown(t, filepath.Join(dir, key)) }},
-		{"directory of another user", true, func(t *testing.T, dir string) { chown(t, dir) }},
+		{"directory is a symlink", false, func(t *testing.T, dir string) string {
+			link := filepath.Join(t.TempDir(), "link")
+			return symlink(t, link, dir, link)
+		}},
+		{"file of another user", true, func(t *testing.T, dir string) string { return chown(t, dir, filepath.Join(dir, key)) }},
+		{"directory of another user", true, func(t *testing.T, dir string) string { return chown(t, dir, dir) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.root && os.Geteuid() != 0 {
@@ -115,32 +118,36 @@ func TestCacheTrustsOnlyPrivateFiles(t *testing.T) {
 			if _, _, err := readCached(dir, key); err != nil {
 				t.Fatalf("private cache not read: %v", err)
 			}
-			use := dir
-			if tc.spoil == nil {
-				use = filepath.Join(t.TempDir(), "link")
-				if err := os.Symlink(dir, use); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				tc.spoil(t, dir)
-			}
-			if _, _, err := readCached(use, key); err == nil {
+			_, _, err := readCached(tc.spoil(t, dir), key)
+			if err == nil {
 				t.Error("read a filter others could have written")
+			} else if errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the spoilt cache was not there to refuse: %v", err)
 			}
 		})
 	}
 }
 
-func chmod(t *testing.T, p string, mode os.FileMode) {
+func chmod(t *testing.T, ret, p string, mode os.FileMode) string {
 	t.Helper()
 	if err := os.Chmod(p, mode); err != nil {
 		t.Fatal(err)
 	}
+	return ret
 }
 
-func chown(t *testing.T, p string) {
+func chown(t *testing.T, ret, p string) string {
 	t.Helper()
 	if err := os.Lchown(p, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
+	return ret
+}
+
+func symlink(t *testing.T, ret, target, link string) string {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	return ret
 }

@@ -31,14 +31,22 @@ func precompileSeccomp(dir string, c *configs.Seccomp) {
 	if err != nil {
 		return
 	}
-	key := cacheKey(profile, []byte(patches.Runc), []byte(binaryIdentity()), []byte(libseccompIdentity()), []byte(kernelRelease()))
-	flags, filter, err := readCached(dir, key)
-	if err == nil {
-		c.Program = &configs.SeccompProgram{Filter: filter, Flags: flags}
-		return
+	// A cache directory others may write is not used at all (said once).
+	usable := true
+	if err := checkCacheDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		logrus.Warnf("%v", err)
+		usable = false
 	}
-	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errBadCacheFile) {
-		logrus.Warnf("%v", err) // e.g. a cache directory others may write
+	key := cacheKey(profile, []byte(patches.Runc), []byte(binaryIdentity()), []byte(libseccompIdentity()), []byte(kernelRelease()))
+	if usable {
+		flags, filter, err := readCached(dir, key)
+		if err == nil {
+			c.Program = &configs.SeccompProgram{Filter: filter, Flags: flags}
+			return
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errBadCacheFile) {
+			logrus.Warnf("%v", err) // e.g. a file others may write: replaced below
+		}
 	}
 	p, err := seccomp.Compile(c)
 	if err != nil {
@@ -46,8 +54,10 @@ func precompileSeccomp(dir string, c *configs.Seccomp) {
 		return
 	}
 	c.Program = p
-	if err := writeCached(dir, key, p.Flags, p.Filter); err != nil {
-		logrus.Warnf("%v", err) // the next start compiles again
+	if usable {
+		if err := writeCached(dir, key, p.Flags, p.Filter); err != nil {
+			logrus.Warnf("%v", err) // the next start compiles again
+		}
 	}
 }
 
