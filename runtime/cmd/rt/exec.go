@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthrun/berth/runtime/cgroupwarm"
 	"github.com/berthrun/berth/runtime/internal/launch"
 	"github.com/berthrun/berth/runtime/internal/libct"
 )
@@ -47,6 +48,7 @@ EXAMPLE:
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}
+		cgroupwarm.New().Begin() // the process joins the container's cgroups (see startContainer)
 		status, err := execProcess(c)
 		if err != nil {
 			// runc's exit code for a failed exec; engines tell it apart

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/berthrun/berth/runtime/cgroupwarm"
 	"github.com/berthrun/berth/runtime/internal/launch"
 	"github.com/berthrun/berth/runtime/internal/libct"
 )
@@ -27,6 +28,9 @@ func bundleFlags() []cli.Flag {
 // startContainer creates the container from the bundle and launches its
 // init: blocked until `start` (create) or running (run).
 func startContainer(c *cli.Context, action launch.Action) (int, error) {
+	// The init's cgroup attach comes after the bundle is loaded and the
+	// container set up: let its kernel wait pass meanwhile.
+	cgroupwarm.New().Begin()
 	id := c.Args().First()
 	if id == "" {
 		return -1, libct.ErrEmptyID
