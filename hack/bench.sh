@@ -362,6 +362,9 @@ fi
 #                          differs from mgr run
 #   mgr run --network none `mgr run --rm --network none busybox true`: the
 #                          same private netns with lo (the fair comparison)
+#     without cgroup warm-up  the same with --no-cgroup-warm: what mgr's
+#                          warm-up of the kernel's cgroup attach buys
+#                          (runtime/cgroupwarm)
 #   mgr run (bridge)       `mgr run --rm busybox true` on mgr's default bridge
 #                          network (CNI ADD + DEL; a bench-only bridge and /24)
 #   podman run             `podman run --rm --network none busybox true`
@@ -439,12 +442,13 @@ run_once() { # name
 	rt) "$top/bin/rt" --root "$mw/rt-root" run --bundle "$work/bundle" "mb$i" >/dev/null ;;
 	rt-mgrspec) "$top/bin/rt" --root "$mw/rt-root" --seccomp-cache "$mw/rt-seccomp" run --bundle "$mw/mgrspec" "ms$i" >/dev/null ;;
 	mgr-none) mgr_at run run --rm --network none busybox true ;;
+	mgr-nowarm) mgr_at run --no-cgroup-warm run --rm --network none busybox true ;;
 	mgr-bridge) mgr_at run run --rm busybox true ;;
 	podman) "${podman_cmd[@]}" run --rm "${podman_run_flags[@]}" busybox true ;;
 	docker) DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker run --rm --network none busybox true ;;
 	esac
 }
-contenders=(rt rt-mgrspec mgr-none mgr-bridge)
+contenders=(rt rt-mgrspec mgr-none mgr-nowarm mgr-bridge)
 [ ${#podman_cmd[@]} -gt 0 ] && contenders+=(podman)
 [ -n "$docker_ok" ] && contenders+=(docker)
 mkdir -p "$mw/rt-root"
@@ -458,7 +462,8 @@ for i in $(seq 1 "$runs"); do
 		msamples[$name]+="$((t1 - t0))"$'\n'
 	done
 done
-declare -A mlabel=([rt]="rt run (bundle)" [rt-mgrspec]="rt run (mgr's spec)" [mgr-none]="mgr run --network none" [mgr-bridge]="mgr run (bridge)"
+declare -A mlabel=([rt]="rt run (bundle)" [rt-mgrspec]="rt run (mgr's spec)" [mgr-none]="mgr run --network none"
+	[mgr-nowarm]="  without cgroup warm-up" [mgr-bridge]="mgr run (bridge)"
 	[podman]="podman run --network none" [docker]="docker run --network none")
 declare -A mmed
 for name in "${contenders[@]}"; do mmed[$name]=$(printf '%s' "${msamples[$name]}" | median_ms); done
@@ -467,10 +472,13 @@ echo "== mgr run --rm busybox true (median of $runs runs, alternating)"
 for name in "${contenders[@]}"; do
 	line=$(printf '  %-26s %8s ms' "${mlabel[$name]}" "${mmed[$name]}")
 	case $name in
-	mgr-none | mgr-bridge)
+	mgr-none | mgr-nowarm | mgr-bridge)
 		r=$(ratio "${mmed[$name]}" "${mmed[rt]}")
 		r2=$(ratio "${mmed[$name]}" "${mmed[rt-mgrspec]}")
-		line+="   /rt run = $r (goal <= 1.5: $(verdict "$r" 1.5)); /rt run of mgr's spec = $r2"
+		line+="   /rt run = $r"
+		# the goal is for no network; the bridge's cost is its own figure
+		[ "$name" = mgr-none ] && line+=" (goal <= 1.5: $(verdict "$r" 1.5))"
+		line+="; /rt run of mgr's spec = $r2"
 		;;
 	podman | docker)
 		r=$(ratio "${mmed[mgr-none]}" "${mmed[$name]}")

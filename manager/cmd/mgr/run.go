@@ -25,6 +25,10 @@ var runCommand = &cli.Command{
 		&cli.StringFlag{Name: "detach-keys", Value: "ctrl-p,ctrl-q", Usage: "key sequence for detaching a container"},
 	),
 	Action: func(c *cli.Context) error {
+		// First thing: its kernel wait passes while mgr reads the flags,
+		// the image and the record (see cgroupwarm).
+		warm := cgroupWarmer(c)
+		warm.Begin()
 		if err := needArgs(c, 1, -1); err != nil {
 			return err
 		}
@@ -32,7 +36,7 @@ var runCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		e, err := openEngine(c)
+		e, err := openEngineWarm(c, warm)
 		if err != nil {
 			return err
 		}

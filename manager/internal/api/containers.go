@@ -33,6 +33,8 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// docker run creates, attaches, then starts: the start comes soon.
+	s.e.Containers.ExpectStart()
 	c, err := s.e.Containers.Create(r.Context(), r.URL.Query().Get("name"), cfg)
 	if err != nil {
 		return err

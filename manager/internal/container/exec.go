@@ -38,6 +38,7 @@ func (s *Service) Exec(ctx context.Context, c *Container, o ExecOptions) (*shima
 	if len(o.Cmd) == 0 {
 		return nil, fmt.Errorf("no command specified: %w", errdefs.ErrInvalidArgument)
 	}
+	s.warm.Begin() // the runtime puts the process into c's cgroups
 	data, err := os.ReadFile(filepath.Join(s.runDir(c.ID), "config.json"))
 	if err != nil {
 		return nil, fmt.Errorf("exec in %.12s: %w", c.ID, err)

@@ -27,6 +27,7 @@ import (
 	"github.com/berthrun/berth/manager/internal/store"
 	"github.com/berthrun/berth/manager/internal/topdir"
 	"github.com/berthrun/berth/manager/internal/volume"
+	"github.com/berthrun/berth/runtime/cgroupwarm"
 	shimapi "github.com/berthrun/berth/shim/api"
 )
 
@@ -50,13 +51,20 @@ type Service struct {
 	snapshots *snapshot.Snapshotter
 	networks  *network.Manager
 	volumes   *volume.Service
-	events    *events.Journal // nil records nothing
+	events    *events.Journal    // nil records nothing
+	warm      *cgroupwarm.Warmer // nil: no warm-up
 }
 
 // New returns the container service.
-func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service, ev *events.Journal) *Service {
-	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols, events: ev}
+func New(p Paths, records *store.Containers, images *image.Service, snaps *snapshot.Snapshotter, nets *network.Manager, vols *volume.Service, ev *events.Journal, warm *cgroupwarm.Warmer) *Service {
+	return &Service{paths: p, records: records, images: images, snapshots: snaps, networks: nets, volumes: vols, events: ev, warm: warm}
 }
+
+// ExpectStart tells the service that a container start (or exec) is
+// coming, before the work that precedes it (image, record): the runtime's
+// cgroup attach then finds the kernel's lock warm (see cgroupwarm). Starts
+// and execs warm it themselves too, later.
+func (s *Service) ExpectStart() { s.warm.Begin() }
 
 // PrepareDirs makes the parents of the per-container directories (data;
 // bundle and shim state; runtime state), marked so that ext4 spreads the

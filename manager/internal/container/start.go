@@ -102,6 +102,7 @@ func (s *Service) prepareRun(ctx context.Context, c *Container, exit onExit, mod
 	// preparing it and a start racing it would otherwise both start a shim
 	// on its state dir (a prelaunched shim has no pid file or socket to be
 	// seen by).
+	s.warm.Begin()
 	unlock, err := lockFile(filepath.Join(s.dataDir(c.ID), "launch.lock"))
 	if err != nil {
 		return false, fmt.Errorf("launch container %.12s: %w", c.ID, err)

@@ -18,19 +18,21 @@ import (
 	"github.com/berthrun/berth/manager/internal/snapshot"
 	"github.com/berthrun/berth/manager/internal/store"
 	"github.com/berthrun/berth/manager/internal/volume"
+	"github.com/berthrun/berth/runtime/cgroupwarm"
 )
 
 // Options locate the engine's state.
 type Options struct {
-	Root             string   // data root: blobs, metadata, layers (default /var/lib/mgr)
-	RunRoot          string   // runtime state (default /run/mgr)
-	ConfigDir        string   // client config: credentials (default ~/.mgr)
-	InsecureRegistry []string // hosts allowed plain HTTP besides loopback
-	CNIConfigDir     string   // CNI conflists (default /etc/cni/net.d)
-	CNIBinDirs       []string // CNI plugins (default /opt/cni/bin)
-	Shim             string   // shim binary (default: beside mgr, else $PATH)
-	Runtime          string   // OCI runtime (default: rt beside mgr, else $PATH)
-	Manager          []string // how shims call back into this engine (mgr + root flags)
+	Root             string             // data root: blobs, metadata, layers (default /var/lib/mgr)
+	RunRoot          string             // runtime state (default /run/mgr)
+	ConfigDir        string             // client config: credentials (default ~/.mgr)
+	InsecureRegistry []string           // hosts allowed plain HTTP besides loopback
+	CNIConfigDir     string             // CNI conflists (default /etc/cni/net.d)
+	CNIBinDirs       []string           // CNI plugins (default /opt/cni/bin)
+	Shim             string             // shim binary (default: beside mgr, else $PATH)
+	Runtime          string             // OCI runtime (default: rt beside mgr, else $PATH)
+	Manager          []string           // how shims call back into this engine (mgr + root flags)
+	CgroupWarm       *cgroupwarm.Warmer // warms the kernel's cgroup attach up before starts; nil: none
 }
 
 // Engine is the manager's services, ready to use.
@@ -94,7 +96,7 @@ func Open(o Options) (*Engine, error) {
 		Options:     o,
 		DB:          db,
 		Images:      images,
-		Containers:  container.New(paths, store.NewContainers(db), images, snaps, nets, vols, journal),
+		Containers:  container.New(paths, store.NewContainers(db), images, snaps, nets, vols, journal, o.CgroupWarm),
 		Events:      journal,
 		Networks:    nets,
 		Volumes:     vols,
