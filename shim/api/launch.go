@@ -50,6 +50,13 @@ type LaunchOptions struct {
 	// which gets it all: with Start, a client attaching after the launch
 	// still sees everything (a foreground run).
 	HoldOutput bool
+	// ReadyDelete starts the runtime's delete beside the create, waiting
+	// (`delete --wait-stdin`, an rt extension), so that the container's
+	// exit finds most of it done; for containers whose exit someone waits
+	// for (a foreground run), since the waiting rt process (~2.6 MB) stays
+	// as long as the container. Runtimes without the extension are deleted
+	// the usual way.
+	ReadyDelete bool
 	// ExitCommand runs after the container exited and the shim wound
 	// down (the manager's cleanup); empty for none.
 	ExitCommand []string
@@ -81,6 +88,9 @@ func (o LaunchOptions) Args() []string {
 	}
 	if o.HoldOutput {
 		args = append(args, "--hold-output")
+	}
+	if o.ReadyDelete {
+		args = append(args, "--ready-delete")
 	}
 	if len(o.ExitCommand) > 0 {
 		args = append(args, "--exit-command", o.ExitCommand[0])

@@ -149,6 +149,9 @@ func (s *Service) launchOptions(c *Container, dir string, exit onExit, mode laun
 		Stdin:       c.Config.OpenStdin,
 		Start:       mode != launchCreate,
 		HoldOutput:  mode == launchStartHeld,
+		// Someone waits for its exit: have the runtime's delete ready
+		// (rt only: the others lack delete --wait-stdin).
+		ReadyDelete: exit == exitNone && filepath.Base(s.paths.Runtime) == "rt",
 		ExitCommand: s.exitCommand(c.ID, exit),
 	}
 }

@@ -166,6 +166,73 @@ func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {
 	return r.run(ctx, Stdio{}, append(args, id)...)
 }
 
+// ReadyDelete is `delete --wait-stdin ID` (an rt extension) started
+// ahead of the container's exit: by then rt has started up and loaded the
+// container's state, and the delete that is left takes ~1.3 ms instead of
+// ~5 (rt's start ~2.8 ms, the state's load ~1). It waits on a pipe: a byte
+// to load the container, a second to delete it; closing the pipe leaves
+// the container as it is.
+type ReadyDelete struct {
+	r    *Runtime
+	w    *os.File
+	exit <-chan reaper.Exit
+}
+
+// StartReadyDelete starts the ready delete of id; it may come before the
+// container exists (its load waits for Load).
+func (r *Runtime) StartReadyDelete(ctx context.Context, id string) (*ReadyDelete, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%s delete --wait-stdin: %w", r.Path, err)
+	}
+	defer pr.Close()
+	cmd := r.command(ctx, "delete", "--wait-stdin", id)
+	cmd.Stdin = pr
+	exit, err := r.Reaper.Start(cmd)
+	if err != nil {
+		pw.Close()
+		return nil, fmt.Errorf("%s delete --wait-stdin: %w", r.Path, err)
+	}
+	_ = cmd.Process.Release()
+	return &ReadyDelete{r: r, w: pw, exit: exit}, nil
+}
+
+// Load tells it that the container exists: it loads the state now.
+func (d *ReadyDelete) Load() error {
+	if _, err := d.w.Write([]byte{'l'}); err != nil {
+		return fmt.Errorf("ready delete: %w", err)
+	}
+	return nil
+}
+
+// Run tells it to delete (as --force) and waits for it; an error means the
+// container may not be deleted (a runtime without --wait-stdin exits at
+// once, with an error): delete it the usual way.
+func (d *ReadyDelete) Run(ctx context.Context) error {
+	logOff := d.r.logSize()
+	_, werr := d.w.Write([]byte{'d'})
+	d.w.Close()
+	var e reaper.Exit
+	select {
+	case e = <-d.exit:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if code, _ := e.Code(); code != 0 {
+		if msg := d.r.lastError(logOff); msg != "" {
+			return fmt.Errorf("ready delete: %s", msg)
+		}
+		return fmt.Errorf("ready delete: exit status %d", code)
+	}
+	if werr != nil {
+		return fmt.Errorf("ready delete: %w", werr)
+	}
+	return nil
+}
+
+// Cancel lets it go without deleting anything.
+func (d *ReadyDelete) Cancel() { d.w.Close() }
+
 // ExecOpts are the arguments of `exec --detach`.
 type ExecOpts struct {
 	ProcessFile   string

@@ -29,6 +29,11 @@ type Config struct {
 	// (which gets it all): a container started by the launch (Start)
 	// before its client could attach loses none.
 	HoldOutput bool
+	// ReadyDelete starts the runtime's delete as `delete --wait-stdin`
+	// (an rt extension) beside the create, so that little of it is left
+	// when the container exits; without the extension the shim deletes
+	// the usual way.
+	ReadyDelete bool
 	// ExitCommand runs once the container has exited and the shim has
 	// wound down (conmon's --exit-command): the manager's cleanup.
 	ExitCommand []string
@@ -64,6 +69,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Config, error) {
 	fs.BoolVar(&c.Stdin, "stdin", false, "keep the container's stdin open for attach clients")
 	fs.BoolVar(&c.Start, "start", false, "start the container in the same runtime call as creating it (run --detach)")
 	fs.BoolVar(&c.HoldOutput, "hold-output", false, "keep the container's output until the first attach client, which gets it all")
+	fs.BoolVar(&c.ReadyDelete, "ready-delete", false, "start the runtime's delete early, waiting (delete --wait-stdin, an rt extension), so the container's exit finds it ready")
 	var exitCmd string
 	var exitArgs stringList
 	fs.StringVar(&exitCmd, "exit-command", "", "program to run after the container exited and the shim wound down")

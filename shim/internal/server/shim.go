@@ -63,6 +63,9 @@ type shim struct {
 
 	oom     *oom.Counter
 	oomBase uint64
+	// ready: the runtime's delete, started early (--ready-delete); nil
+	// when not asked for or not possible
+	ready *process.ReadyDelete
 
 	initExit <-chan reaper.Exit
 	conns    sync.WaitGroup
@@ -175,6 +178,7 @@ func (s *shim) run(ctx context.Context, rep *reporter) int {
 
 // abort undoes newShim after a failed create.
 func (s *shim) abort() {
+	s.cancelReadyDelete()
 	s.ln.Close()
 	if s.pipes != nil {
 		s.pipes.Close()
@@ -237,11 +241,18 @@ func (s *shim) create(ctx context.Context) error {
 		}
 		opts.Stdio = process.Stdio{In: s.pipes.Child[0], Out: s.pipes.Child[1], Err: s.pipes.Child[2]}
 	}
+	if s.cfg.ReadyDelete {
+		// Beside the create: its start-up overlaps the container's.
+		if s.ready, err = s.rt.StartReadyDelete(ctx, s.cfg.ID); err != nil {
+			s.log.Printf("ready delete: %v", err)
+		}
+	}
 	err = s.rt.Create(ctx, s.cfg.ID, opts)
 	if s.pipes != nil {
 		s.pipes.CloseChild()
 	}
 	if err != nil {
+		s.cancelReadyDelete()
 		return err
 	}
 	if s.terminal {
@@ -261,6 +272,12 @@ func (s *shim) create(ctx context.Context) error {
 	if err != nil {
 		s.rt.Delete(ctx, s.cfg.ID, true)
 		return err
+	}
+	if s.ready != nil {
+		if err := s.ready.Load(); err != nil {
+			s.log.Printf("%v", err)
+			s.cancelReadyDelete()
+		}
 	}
 	// The init is orphaned to us (the subreaper) when the runtime exits; the
 	// reaper keeps its exit should it have happened already.
@@ -291,6 +308,28 @@ func (s *shim) create(ctx context.Context) error {
 		s.copy(s.pipes.Stderr, api.FrameStderr, "stderr")
 	}
 	return nil
+}
+
+// cancelReadyDelete lets the ready delete go without deleting anything.
+func (s *shim) cancelReadyDelete() {
+	if s.ready != nil {
+		s.ready.Cancel()
+		s.ready = nil
+	}
+}
+
+// deleteContainer is the runtime's delete after the init's exit: the ready
+// one if there is one, the usual one when it failed or there is none.
+func (s *shim) deleteContainer(ctx context.Context) error {
+	if s.ready != nil {
+		err := s.ready.Run(ctx)
+		s.ready = nil
+		if err == nil {
+			return nil
+		}
+		s.log.Printf("%v; deleting the usual way", err)
+	}
+	return s.rt.Delete(ctx, s.cfg.ID, true)
 }
 
 // copy feeds one output stream of the init to the log and the hub.
@@ -373,7 +412,7 @@ func (s *shim) finish(ctx context.Context, e reaper.Exit) {
 	deleted := make(chan struct{})
 	go func() {
 		defer close(deleted)
-		if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
+		if err := s.deleteContainer(ctx); err != nil {
 			s.log.Printf("delete: %v", err)
 		}
 	}()
