@@ -4,7 +4,11 @@
 # Runs are alternated between the runtimes (rt, runc, crun, rt, runc, ...) so
 # that the machine's drift hits all of them alike; each figure is the median
 # of N runs. Timing uses the shell's clock around one whole command, which
-# adds the same fork/exec cost to every runtime.
+# adds the same fork/exec cost to every runtime. In the rt run, mgr run and
+# network series each run starts after a 100 ms pause (settle in
+# hack/lib-bench.sh): back to back, a run inherits the previous contender's
+# aftermath, e.g. a bare `rt run` right after another command's cgroup
+# attach skips the kernel's 8-20 ms wait for its own.
 #
 #   BENCH_RUNS=N      runs per runtime (default 30)
 #
@@ -88,6 +92,7 @@ for name in "${order[@]}"; do
 done
 for i in $(seq 1 "$runs"); do
 	for name in "${order[@]}"; do
+		settle
 		t0=$(now_ns)
 		"${bins[$name]}" --root "$work/root-$name" run --bundle "$work/bundle" "b$i" >/dev/null
 		t1=$(now_ns)
@@ -456,6 +461,7 @@ declare -A msamples
 for name in "${contenders[@]}"; do i=warm; run_once "$name"; done
 for i in $(seq 1 "$runs"); do
 	for name in "${contenders[@]}"; do
+		settle
 		t0=$(now_ns)
 		run_once "$name"
 		t1=$(now_ns)
@@ -589,6 +595,7 @@ declare -A nsamples
 for name in "${net_order[@]}"; do net_once "$name" >/dev/null; done # warm-up: the bridge, iptables chains
 for i in $(seq 1 "$runs"); do
 	for name in "${net_order[@]}"; do
+		settle
 		t0=$(now_ns)
 		net_once "$name" >/dev/null
 		t1=$(now_ns)

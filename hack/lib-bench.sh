@@ -3,7 +3,7 @@
 # against, each keeping its state under a directory of the caller's and
 # sharing none with the host.
 #
-#   now_ns, median_ms (ns values on stdin), ratio A B, verdict RATIO GOAL
+#   now_ns, settle, median_ms (ns values on stdin), ratio A B, verdict RATIO GOAL
 #
 #   private_podman DIR TAR      sets PODMAN (an array: podman with its roots
 #                               under DIR, cgroupfs, file events) and loads
@@ -17,6 +17,13 @@
 #   private_dockerd_stop        stops dockerd, then containerd
 
 now_ns() { date +%s%N; }
+# settle: the pause before each timed run of an alternating series, so that
+# the previous command's aftermath (a daemon's cleanup, writeback, the
+# kernel's grace periods after its cgroup moves: a cgroup attach within
+# ~20 ms of another one skips its 8-20 ms wait) is neither charged to nor
+# done for the next contender. Every run then starts from the same idle
+# machine, as a command typed at a shell does.
+settle() { sleep 0.1; }
 median_ms() { sort -n | awk '{v[NR]=$1} END {m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m/1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 verdict() { awk -v r="$1" -v g="$2" 'BEGIN{print (r <= g) ? "met" : "MISSED"}'; }
