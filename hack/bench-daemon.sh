@@ -4,7 +4,7 @@
 # a real dockerd and podman where installed, as ratios. Called by
 # hack/bench.sh; runs alone too.
 #
-# Every contender runs `run --rm --network none busybox true`, alternating,
+# Every contender runs `run --rm --network none busybox true`, alternating (each run after a 100 ms pause, settle in hack/lib-bench.sh),
 # median of BENCH_RUNS runs:
 #   mgr run (embedded)      bin/mgr, no daemon
 #   docker -> mgr daemon    /usr/local/bin/docker with DOCKER_HOST on a
@@ -85,6 +85,7 @@ declare -A samples
 for name in "${contenders[@]}"; do run_once "$name" >/dev/null; done # warm-up
 for _ in $(seq 1 "$runs"); do
 	for name in "${contenders[@]}"; do
+		settle
 		t0=$(now_ns)
 		run_once "$name" >/dev/null
 		t1=$(now_ns)

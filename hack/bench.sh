@@ -4,8 +4,9 @@
 # Runs are alternated between the runtimes (rt, runc, crun, rt, runc, ...) so
 # that the machine's drift hits all of them alike; each figure is the median
 # of N runs. Timing uses the shell's clock around one whole command, which
-# adds the same fork/exec cost to every runtime. In the rt run, mgr run and
-# network series each run starts after a 100 ms pause (settle in
+# adds the same fork/exec cost to every runtime. In the series of single
+# container starts (rt run, shim start, mgr run, network, daemon) each run
+# starts after a 100 ms pause (settle in
 # hack/lib-bench.sh): back to back, a run inherits the previous contender's
 # aftermath, e.g. a bare `rt run` right after another command's cgroup
 # attach skips the kernel's 8-20 ms wait for its own.
@@ -184,6 +185,7 @@ mkdir -p "$work/root-shimrun" "$work/root-bare"
 bins[shimrun]=$top/bin/rt
 bins[bare]=$top/bin/rt
 for i in $(seq 1 "$runs"); do
+	settle
 	t0=$(now_ns)
 	"$top/bin/rt" --root "$work/root-bare" run -d --bundle "$work/idle" "s$i" >/dev/null </dev/null
 	t1=$(now_ns)
@@ -191,6 +193,7 @@ for i in $(seq 1 "$runs"); do
 	"$top/bin/rt" --root "$work/root-bare" delete --force "s$i" >/dev/null
 
 	sd=$work/s-run/s$i
+	settle
 	t0=$(now_ns)
 	"$top/bin/shim" --id "s$i" --bundle "$work/idle" --state-dir "$sd" --runtime "$top/bin/rt" \
 		--runtime-root "$work/root-shimrun" --start >/dev/null

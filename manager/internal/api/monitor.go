@@ -190,6 +190,20 @@ func (m *monitor) follow(id string) {
 		c, err := m.s.e.Containers.Get(ctx, id)
 		// A process that exits at once is already exited here: its exit
 		// is the one watched for all the same.
+		if err == nil && c.Running() && c.Config.AutoRemove {
+			// --rm: from the shim's answer straight to the removal (as
+			// mgr run --rm does), not through a recorded exit first.
+			st, werr := m.s.e.Containers.ShimExit(ctx, c)
+			if ctx.Err() != nil {
+				break // daemon shutting down; the container lives on
+			}
+			if werr == nil {
+				m.exited(id, st.ExitCode)
+				m.removeExited(ctx, c, st.ExitCode, log)
+				err = errRemovedHere
+			}
+			// else: the shim is gone; the usual wait reads the record
+		}
 		if err == nil && (c.Running() || c.State.Status == container.StatusExited) {
 			code := c.State.ExitCode
 			if c.Running() {
@@ -225,6 +239,23 @@ func (m *monitor) follow(id string) {
 	m.mu.Lock()
 	delete(m.watching, id)
 	m.mu.Unlock()
+}
+
+// errRemovedHere: follow removed the container itself (removeExited).
+var errRemovedHere = errors.New("removed by the monitor")
+
+// removeExited removes an exited --rm container whose exit record is fresh
+// from its shim (RemoveExited), else the usual way, with retries.
+func (m *monitor) removeExited(ctx context.Context, c *container.Container, code int, log *logrus.Entry) {
+	if err := m.s.e.Containers.RemoveExited(context.WithoutCancel(ctx), c); err != nil {
+		log.WithError(err).Debug("remove exited container; retrying the usual way")
+		m.autoRemove(ctx, c.ID, code, log)
+		return
+	}
+	if err := m.s.e.Containers.RemoveAnonymousVolumes(context.WithoutCancel(ctx), c); err != nil {
+		log.WithError(err).Warn("remove anonymous volumes")
+	}
+	m.removed(c.ID, code)
 }
 
 func (m *monitor) autoRemove(ctx context.Context, id string, code int, log *logrus.Entry) {

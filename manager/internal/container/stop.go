@@ -101,6 +101,14 @@ func (s *Service) Wait(ctx context.Context, c *Container) (*shimapi.ExitStatus, 
 	return s.waitExit(ctx, c, 0)
 }
 
+// ShimExit waits for c's exit as its shim reports it and leaves the record
+// as it is: for a caller that removes c next, with RemoveExited, which
+// records nothing, tears down while the shim runs the runtime's delete and
+// deletes the record once.
+func (s *Service) ShimExit(ctx context.Context, c *Container) (*shimapi.ExitStatus, error) {
+	return s.shim(c.ID).Wait(ctx)
+}
+
 var errTimeout = errors.New("timed out")
 
 // waitExit waits (at most d, 0 for ever) for c's exit record and
