@@ -456,7 +456,9 @@ run_once() { # name
 	docker) DOCKER_HOST=$DOCKERD_HOST /usr/local/bin/docker run --rm --network none busybox true ;;
 	esac
 }
-contenders=(rt rt-mgrspec mgr-none mgr-nowarm mgr-bridge)
+# rt-mgrspec first: the figure after docker (the last contender) would
+# take on its aftermath, and rt, the goal's baseline, must not.
+contenders=(rt-mgrspec rt mgr-none mgr-nowarm mgr-bridge)
 [ ${#podman_cmd[@]} -gt 0 ] && contenders+=(podman)
 [ -n "$docker_ok" ] && contenders+=(docker)
 mkdir -p "$mw/rt-root"
