@@ -65,18 +65,27 @@ func (w *Warmer) moveSelf() error {
 	if err != nil {
 		return err
 	}
+	err = errNoCgroup
 	for _, p := range procsFiles(w.cgroupRoot, data) {
-		f, err := os.OpenFile(p, os.O_WRONLY, 0)
-		if err != nil {
-			continue
+		// A hierarchy that refuses (a v2 cgroup taking no processes, a
+		// read-only mount) leaves the next one to try.
+		if err = writeZero(p); err == nil {
+			return nil
 		}
-		_, err = f.Write([]byte("0"))
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	}
+	return err
+}
+
+func writeZero(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
 		return err
 	}
-	return errNoCgroup
+	_, err = f.Write([]byte("0"))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // procsFiles lists, from /proc/self/cgroup's lines, the cgroup.procs
